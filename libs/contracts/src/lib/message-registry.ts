@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import { auditRecordAppendedV1Schema } from './messages/audit.messages';
+import {
+  keyCommandRejectedV1Schema,
+  keyCreateRequestedV1Schema,
+  keyRegisteredV1Schema,
+} from './messages/key.messages';
+import { Topics, type Topic } from './topics';
+
+/**
+ * Message types on the wire.
+ *
+ * WARNING: a message type is a wire contract: never rename one or change its payload
+ * incompatibly. A breaking change is a new type with the next version (`...v2`).
+ */
+export const MessageTypes = Object.freeze({
+  KeyCreateRequestedV1: 'keyfleet.key.create-requested.v1',
+  KeyRegisteredV1: 'keyfleet.key.registered.v1',
+  KeyCommandRejectedV1: 'keyfleet.key.command-rejected.v1',
+  AuditRecordAppendedV1: 'keyfleet.audit.record-appended.v1',
+} as const);
+
+export type MessageType = (typeof MessageTypes)[keyof typeof MessageTypes];
+
+interface MessageDefinition<S extends z.ZodTypeAny> {
+  readonly topic: Topic;
+  readonly schema: S;
+}
+
+/** For each message type: the topic it travels on and the schema of its `data`. */
+export const MESSAGE_REGISTRY = Object.freeze({
+  [MessageTypes.KeyCreateRequestedV1]: { topic: Topics.KeyCommands, schema: keyCreateRequestedV1Schema },
+  [MessageTypes.KeyRegisteredV1]: { topic: Topics.KeyEvents, schema: keyRegisteredV1Schema },
+  [MessageTypes.KeyCommandRejectedV1]: { topic: Topics.KeyEvents, schema: keyCommandRejectedV1Schema },
+  [MessageTypes.AuditRecordAppendedV1]: { topic: Topics.AuditRecords, schema: auditRecordAppendedV1Schema },
+} satisfies { readonly [T in MessageType]: MessageDefinition<z.ZodTypeAny> });
+
+/** The payload (`data`) type of each message type. */
+export type MessagePayloads = {
+  [T in MessageType]: z.output<(typeof MESSAGE_REGISTRY)[T]['schema']>;
+};
+
+/** True when `type` is a message type this build knows. */
+export function isMessageType(type: string): type is MessageType {
+  return Object.prototype.hasOwnProperty.call(MESSAGE_REGISTRY, type);
+}
+
+/** The topic a message of `type` is published on. */
+export function topicOf(type: MessageType): Topic {
+  return MESSAGE_REGISTRY[type].topic;
+}

@@ -1,0 +1,66 @@
+// fast-check arbitraries for every message type; used by the property tests here and by
+// other libs' tests through the package entry (`messageArbitrary`).
+import fc from 'fast-check';
+import { v7 as uuidv7 } from 'uuid';
+import { SPEC_VERSION } from './envelope.schema';
+import { MessageTypes, type MessagePayloads, type MessageType } from './message-registry';
+import type { AnyMessage } from './message';
+import { keyTypeSchema, keyUsageSchema } from './messages/key.messages';
+
+const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
+const alias = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+const isoTime = fc
+  .date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2099-12-31T23:59:59.999Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
+const uuid7 = fc.integer({ min: 0, max: 2 ** 40 }).map((msecs) => uuidv7({ msecs }));
+const keyType = fc.constantFrom(...keyTypeSchema.options);
+const usage = fc.uniqueArray(fc.constantFrom(...keyUsageSchema.options), { minLength: 1, maxLength: 4 });
+const text = (max: number) => fc.string({ minLength: 1, maxLength: max });
+
+const payloads: { [T in MessageType]: fc.Arbitrary<MessagePayloads[T]> } = {
+  [MessageTypes.KeyCreateRequestedV1]: fc.record(
+    { alias, keyType, usage, description: fc.string({ maxLength: 256 }) },
+    { requiredKeys: ['alias', 'keyType', 'usage'] },
+  ),
+  [MessageTypes.KeyRegisteredV1]: fc.record({
+    alias,
+    version: fc.integer({ min: 1, max: 1_000_000 }),
+    keyType,
+    usage,
+    state: fc.constantFrom('pending' as const, 'active' as const, 'legacy' as const),
+    label: text(127),
+  }),
+  [MessageTypes.KeyCommandRejectedV1]: fc.record({ commandType: text(128), reason: text(512) }),
+  [MessageTypes.AuditRecordAppendedV1]: fc.record({
+    sequence: fc.integer({ min: 1, max: 2 ** 31 }),
+    previousHash: hex64,
+    recordHash: hex64,
+    recordedMessageId: uuid7,
+    recordedType: text(128),
+    recordedSource: text(128),
+    recordedSubject: text(256),
+    recordedActor: text(160),
+    recordedTime: isoTime,
+  }),
+};
+
+/** Any valid keyfleet message, of any known type. */
+export const messageArbitrary: fc.Arbitrary<AnyMessage> = fc
+  .constantFrom(...(Object.values(MessageTypes) as MessageType[]))
+  .chain((type) =>
+    fc.record({
+      id: uuid7,
+      type: fc.constant(type),
+      source: text(128),
+      subject: text(256),
+      time: isoTime,
+      specVersion: fc.constant(SPEC_VERSION),
+      correlationId: uuid7,
+      causationId: fc.option(uuid7, { nil: null }),
+      actor: fc.record({
+        kind: fc.constantFrom('operator' as const, 'service' as const, 'application' as const, 'system' as const),
+        id: fc.stringMatching(/^[A-Za-z0-9._@:/-]{1,128}$/),
+      }),
+      data: payloads[type] as fc.Arbitrary<unknown>,
+    }),
+  ) as fc.Arbitrary<AnyMessage>;

@@ -1,0 +1,11 @@
+export { WakeableSleep, fullJitterDelay, type BackoffPolicy } from './lib/backoff';
+export { DeadLetterHeaders, deadLetterRecord, type DeadLetterCause } from './lib/inbox/dead-letter';
+export { InboxConsumer, type HandlerContext, type InboxConsumerOptions, type MessageHandler } from './lib/inbox/inbox-consumer';
+export { createKafkaClient, type KafkaClientOptions } from './lib/kafka/kafka-client';
+export { MessagePublisher, type OutgoingRecord } from './lib/kafka/message-publisher';
+export { provisionTopics, type TopicSettings } from './lib/kafka/topic-provisioner';
+export { MessagingException, MessagingExceptionCode } from './lib/messaging.exception';
+export { MessagingMetrics } from './lib/messaging.metrics';
+export { MessagingTables1763800000000 } from './lib/migrations/messaging-tables.migration';
+export { OutboxRelay, type OutboxRelayOptions } from './lib/outbox/outbox-relay';
+export { appendToOutbox } from './lib/outbox/outbox-writer';

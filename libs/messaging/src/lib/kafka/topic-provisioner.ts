@@ -1,0 +1,41 @@
+import type { Kafka } from 'kafkajs';
+import { dlqTopic } from '@keyfleet/contracts';
+import { MessagingException, MessagingExceptionCode } from '../messaging.exception';
+
+export interface TopicSettings {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+/**
+ * Creates the given topics and their dead-letter topics when missing (existing topics are
+ * left as they are). Runs at service start-up, so auto-creation can stay off on the broker.
+ *
+ * @returns the names of the topics that were created now.
+ */
+export async function provisionTopics(kafka: Kafka, topics: readonly string[], settings: TopicSettings): Promise<string[]> {
+  const wanted = [...new Set(topics.flatMap((t) => [t, dlqTopic(t)]))];
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: settings.partitions,
+          replicationFactor: settings.replicationFactor,
+        })),
+      });
+    }
+    return missing;
+  } catch (err) {
+    throw new MessagingException(MessagingExceptionCode.ProvisioningFailed, `cannot provision ${wanted.length} topics`, {
+      cause: err,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

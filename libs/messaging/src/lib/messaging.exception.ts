@@ -1,0 +1,22 @@
+/** Why messaging failed. */
+export enum MessagingExceptionCode {
+  /** Kafka did not accept a publish (after the client's own retries). */
+  PublishFailed = 'PUBLISH_FAILED',
+  /** Topics could not be created or checked at start-up. */
+  ProvisioningFailed = 'PROVISIONING_FAILED',
+  /** A component was used before `start()` or after `stop()`. */
+  NotRunning = 'NOT_RUNNING',
+}
+
+/** The one exception of `@keyfleet/messaging`. */
+export class MessagingException extends Error {
+  override readonly name = 'MessagingException';
+
+  constructor(
+    readonly code: MessagingExceptionCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}
