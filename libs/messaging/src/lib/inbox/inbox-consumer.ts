@@ -35,6 +35,8 @@ export interface InboxConsumerOptions {
   /** Partitions processed at once (each in its own transaction); default 3. */
   readonly partitionsConsumedConcurrently?: number;
   readonly maxMessageBytes?: number;
+  /** Prefix of the topics this consumer's handler publishes to through its outbox ('' in production). */
+  readonly topicPrefix?: string;
   /**
    * Called after a batch's effects have committed and before its offsets are committed:
    * a hook for instrumentation (and for tests that kill the process at exactly that point).
@@ -224,7 +226,7 @@ export class InboxConsumer {
   }
 
   private context(em: EntityManager): HandlerContext {
-    return { em, outbox: (messages) => appendToOutbox(em, messages) };
+    return { em, outbox: (messages) => appendToOutbox(em, messages, this.options.topicPrefix ?? '') };
   }
 
   private count(topic: string, processed: number, duplicates: number): void {

@@ -5,8 +5,11 @@ import { encodeMessage, topicOf, type Message } from '@keyfleet/contracts';
  * Queues messages in the outbox inside the caller's transaction, so the state change and
  * the events it causes commit or roll back together. Messages are validated here: an
  * invalid message fails the transaction instead of reaching a consumer.
+ *
+ * @param topicPrefix prepended to every topic name: isolates test suites and local
+ *   environments sharing one broker ('' in production).
  */
-export async function appendToOutbox(em: EntityManager, messages: readonly Message[]): Promise<void> {
+export async function appendToOutbox(em: EntityManager, messages: readonly Message[], topicPrefix = ''): Promise<void> {
   if (messages.length === 0) return;
   const ids: string[] = [];
   const types: string[] = [];
@@ -18,7 +21,7 @@ export async function appendToOutbox(em: EntityManager, messages: readonly Messa
     ids.push(message.id);
     types.push(message.type);
     correlations.push(message.correlationId);
-    topics.push(topicOf(message.type));
+    topics.push(`${topicPrefix}${topicOf(message.type)}`);
     keys.push(message.subject);
     payloads.push(encodeMessage(message));
   }
