@@ -18,7 +18,7 @@ async function* sources(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) yield* sources(full);
-    else if (/\.ts$/.test(entry.name) && !/\.(spec|integration-spec|test-kit|fixture|d)\.ts$/.test(entry.name)) yield full;
+    else if (/\.ts$/.test(entry.name) && !/\.(spec|integration-spec|test-kit|fixture|bench|d)\.ts$/.test(entry.name)) yield full;
   }
 }
 

@@ -9,3 +9,4 @@ export { MessagingMetrics } from './lib/messaging.metrics';
 export { MessagingTables1763800000000 } from './lib/migrations/messaging-tables.migration';
 export { OutboxRelay, type OutboxRelayOptions } from './lib/outbox/outbox-relay';
 export { appendToOutbox } from './lib/outbox/outbox-writer';
+export { MessagingRuntime, type MessagingRuntimeOptions } from './lib/messaging-runtime';

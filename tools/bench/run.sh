@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# npm run bench: starts the infrastructure if needed and runs the benchmarks; results go to
+# .cache/bench/ (JSON and Markdown). BENCH_EVENTS sets the number of events (default 20000).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+bash tools/setup/node-deps.sh >/dev/null
+bash tools/infra/up.sh
+set -a
+# shellcheck disable=SC1091
+. "$root/.cache/infra.env"
+set +a
+export SWC_NODE_PROJECT="$root/tsconfig.json" BENCH_OUT="$root/.cache/bench"
+node -r @swc-node/register libs/messaging/src/bench/messaging.bench.ts

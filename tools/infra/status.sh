@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One line per component; exits non-zero when any is down.
+set -uo pipefail
+here="$(dirname "${BASH_SOURCE[0]}")"
+rc=0
+bash "$here/softhsm.sh" status || rc=1
+bash "$here/postgres.sh" status || rc=1
+bash "$here/kafka.sh" status || rc=1
+exit "$rc"
