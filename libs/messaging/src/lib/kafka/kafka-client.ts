@@ -18,7 +18,7 @@ const LEVELS = {
 
 /** Creates the kafkajs client with its logs routed into the service's pino logger. */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
-  const log = options.logger.child({ component: 'kafkajs' });
+  const log = options.logger.child({ client: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

@@ -1,0 +1,11 @@
+import { bootstrapService } from '@keyfleet/service-kit';
+import { AppModule } from './app.module';
+import { loadCloudHsmLocalConfig } from './config/cloudhsm-local.config';
+
+void bootstrapService({
+  service: 'cloudhsm-local',
+  loadConfig: loadCloudHsmLocalConfig,
+  http: (config) => config.http,
+  logLevel: (config) => config.log.level,
+  module: (config) => AppModule.register(config),
+});

@@ -1,0 +1,11 @@
+import { bootstrapService } from '@keyfleet/service-kit';
+import { AppModule } from './app.module';
+import { loadCryptoGatewayConfig } from './config/crypto-gateway.config';
+
+void bootstrapService({
+  service: 'crypto-gateway',
+  loadConfig: loadCryptoGatewayConfig,
+  http: (config) => config.http,
+  logLevel: (config) => config.log.level,
+  module: (config) => AppModule.register(config),
+});

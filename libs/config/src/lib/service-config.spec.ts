@@ -1,0 +1,33 @@
+import { ConfigException } from './config.exception';
+import { loadConfig } from './load-config';
+import { dataServiceConfig, messagingServiceConfig } from './service-config';
+
+describe(dataServiceConfig.name, () => {
+  const sut = dataServiceConfig({ defaultPort: 3101, schema: 'key_service' });
+
+  it('gives typed nested config with the service schema and defaults', () => {
+    expect(loadConfig(sut, { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/keyfleet' })).toEqual({
+      http: { host: '127.0.0.1', port: 3101 },
+      log: { level: 'info' },
+      kafka: { brokers: ['127.0.0.1:9092'], topicPrefix: '', partitions: 3, replicationFactor: 1 },
+      db: { url: 'postgres://u:p@127.0.0.1:5432/keyfleet', schema: 'key_service' },
+    });
+  });
+
+  it('requires the database and the brokers', () => {
+    expect(() => loadConfig(sut, {})).toThrow(new ConfigException(['KAFKA_BROKERS: required', 'DATABASE_URL: required']));
+  });
+
+  it('refuses a topic prefix Kafka could not use', () => {
+    expect(() =>
+      loadConfig(sut, { KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'postgres://u:p@h:1/d', KAFKA_TOPIC_PREFIX: 'no spaces' }),
+    ).toThrow(/KAFKA_TOPIC_PREFIX: expected dot-terminated segments/);
+  });
+});
+
+describe(messagingServiceConfig.name, () => {
+  it('does not ask for a database', () => {
+    const sut = messagingServiceConfig({ defaultPort: 3100 });
+    expect(loadConfig(sut, { KAFKA_BROKERS: 'k:9092', HTTP_PORT: '8080' })).toMatchObject({ http: { port: 8080 } });
+  });
+});
