@@ -10,7 +10,7 @@ KAFKA_CONTROLLER_PORT="${KEYFLEET_KAFKA_CONTROLLER_PORT:-9093}"
 PG_PORT="${KEYFLEET_PG_PORT:-5432}"
 mkdir -p "$CACHE"
 
-say() { printf '[infra] %s\n' "$*"; }
+say() { printf '[%s] %s\n' "${LOG_TAG:-infra}" "$*"; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
 
 # port_open HOST PORT: true when something accepts TCP connections there.

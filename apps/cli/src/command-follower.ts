@@ -67,17 +67,17 @@ export class CommandFollower {
       await consumer.connect();
       await consumer.subscribe({ topics });
       await consumer.run({
-        eachMessage: async ({ topic, message }) => {
+        eachMessage: ({ topic, message }) => {
           if (topic === dlqTopic(commandTopic)) {
             if (message.headers?.['keyfleet-id']?.toString() === command.id) {
               const reason = message.headers['keyfleet-dlq-reason']?.toString() ?? 'no reason given';
               options.print(`✗ dead-lettered by ${message.headers['keyfleet-dlq-consumer-group']?.toString() ?? 'a consumer'}: ${reason}`);
               settle({ status: 'dead-lettered', reason });
             }
-            return;
+            return Promise.resolve();
           }
           const decoded = decodeMessage(message.value);
-          if (!decoded.ok || decoded.message.correlationId !== command.correlationId) return;
+          if (!decoded.ok || decoded.message.correlationId !== command.correlationId) return Promise.resolve();
           const event = decoded.message;
           if (REPLY_TYPES.has(event.type) && !reply) {
             reply = event;
@@ -89,6 +89,7 @@ export class CommandFollower {
             );
           }
           tryComplete();
+          return Promise.resolve();
         },
       });
       for (const { topic, offsets } of startOffsets) {

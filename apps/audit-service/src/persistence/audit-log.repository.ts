@@ -41,9 +41,9 @@ export class PostgresAuditLogRepository implements AuditLogRepository {
   async lockHead(): Promise<{ sequence: number; hash: string } | null> {
     // One appender at a time, whatever partition its message came from: the chain is linear.
     await this.em.query(`SELECT pg_advisory_xact_lock(hashtext('keyfleet.audit-log.head'))`);
-    const [row] = (await this.em.query(
+    const [row] = await this.em.query<{ sequence: string; record_hash: string }[]>(
       `SELECT sequence, record_hash FROM audit_records ORDER BY sequence DESC LIMIT 1`,
-    )) as { sequence: string; record_hash: string }[];
+    );
     return row ? { sequence: Number(row.sequence), hash: row.record_hash } : null;
   }
 
@@ -71,10 +71,10 @@ export class PostgresAuditLogRepository implements AuditLogRepository {
 
   /** Records in sequence order from `fromSequence`, at most `limit`. */
   async readRange(fromSequence: number, limit: number): Promise<AuditRecord[]> {
-    const rows = (await this.em.query(
+    const rows = await this.em.query<AuditRow[]>(
       `SELECT * FROM audit_records WHERE sequence >= $1 ORDER BY sequence LIMIT $2`,
       [fromSequence, limit],
-    )) as AuditRow[];
+    );
     return rows.map(toAuditRecord);
   }
 }

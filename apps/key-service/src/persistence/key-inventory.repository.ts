@@ -16,10 +16,10 @@ export class PostgresKeyInventoryRepository implements KeyInventoryRepository {
   constructor(private readonly em: EntityManager) {}
 
   async findKey(alias: string): Promise<InventoryKey | null> {
-    const [row] = (await this.em.query(
+    const [row] = await this.em.query<KeyRow[]>(
       `SELECT alias, key_type, usage, description, current_version, created_at FROM keys WHERE alias = $1`,
       [alias],
-    )) as KeyRow[];
+    );
     return row
       ? {
           alias: row.alias,

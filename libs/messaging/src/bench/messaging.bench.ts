@@ -39,11 +39,12 @@ async function baseline(kit: MessagingTestKit, n: number): Promise<Result> {
   const allSeen = new Promise<void>((r) => (finished = r));
   await consumer.run({
     partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch }) => {
+    eachBatch: ({ batch }) => {
       const now = Date.now();
       for (const m of batch.messages) latencies.push(now - Number(m.headers?.['sent-at']?.toString()));
       seen += batch.messages.length;
       if (seen >= n) finished();
+      return Promise.resolve();
     },
   });
   const started = Date.now();
@@ -84,11 +85,11 @@ async function pipeline(kit: MessagingTestKit, n: number, label: string): Promis
   );
   await kit.waitFor(`${n} effects`, async () => (await kit.effects()).total >= n, 600_000);
   const seconds = (Date.now() - started) / 1000;
-  const [latency] = (await kit.dataSource.query(
+  const [latency] = await kit.dataSource.query<{ p50: number; p99: number }[]>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
        FROM (SELECT extract(epoch FROM (e.applied_at - o.created_at)) * 1000 AS ms
                FROM effects e JOIN outbox o ON o.message_id = e.message_id) t`,
-  )) as { p50: number; p99: number }[];
+  );
   await consumer.stop();
   await relay.stop();
   await kit.dataSource.query('DELETE FROM outbox');

@@ -108,10 +108,9 @@ export async function createMessagingTestKit(suite: string): Promise<MessagingTe
     publisher,
     topic: (logical) => `${prefix}${logical}`,
     async effects() {
-      const [row] = (await dataSource.query(`SELECT count(*)::int AS total, count(DISTINCT message_id)::int AS distinct FROM effects`)) as {
-        total: number;
-        distinct: number;
-      }[];
+      const [row] = await dataSource.query<{ total: number; distinct: number }[]>(
+        `SELECT count(*)::int AS total, count(DISTINCT message_id)::int AS distinct FROM effects`,
+      );
       return row ?? { total: 0, distinct: 0 };
     },
     async metricValue(name, labels) {

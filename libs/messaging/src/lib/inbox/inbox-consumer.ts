@@ -120,8 +120,9 @@ export class InboxConsumer {
     await this.consumer.disconnect();
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+  private async onBatch(payload: EachBatchPayload) {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
     const group = this.options.groupId;
     const valid: Decoded[] = [];
@@ -145,10 +146,10 @@ export class InboxConsumer {
     }
     await this.options.onEffectsCommitted?.(applied);
     const last = batch.messages[batch.messages.length - 1];
-    if (last) resolveOffset(last.offset);
+    if (last) payload.resolveOffset(last.offset);
     this.metrics.consumerLag.set({ topic, partition: String(partition), group }, Number(batch.offsetLagLow()));
-    await heartbeat();
-    await commitOffsetsIfNecessary();
+    await payload.heartbeat();
+    await payload.commitOffsetsIfNecessary();
   }
 
   /** Applies the batch in one transaction, or message by message when that fails. Returns the messages applied now. */
@@ -157,10 +158,10 @@ export class InboxConsumer {
     const group = this.options.groupId;
     try {
       const applied = await this.dataSource.transaction(async (em) => {
-        const rows = (await em.query(
+        const rows = await em.query<{ message_id: string }[]>(
           `INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING message_id`,
           [this.name, valid.map((d) => d.message.id)],
-        )) as { message_id: string }[];
+        );
         const fresh = new Set(rows.map((r) => r.message_id));
         const done: AnyMessage[] = [];
         for (const { message } of valid) {
@@ -197,10 +198,10 @@ export class InboxConsumer {
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       try {
         return await this.dataSource.transaction(async (em) => {
-          const rows = (await em.query(
+          const rows = await em.query<unknown[]>(
             `INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING message_id`,
             [this.name, message.id],
-          )) as unknown[];
+          );
           if (rows.length === 0) return 'duplicate' as const;
           await this.options.handler(message, this.context(em));
           return 'applied' as const;

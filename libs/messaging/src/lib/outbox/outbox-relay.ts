@@ -74,15 +74,15 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many messages it published (0: empty, or another relay holds the lock). */
   async relayOnce(): Promise<number> {
     return this.dataSource.transaction(async (em) => {
-      const [lock] = (await em.query(
+      const [lock] = await em.query<{ locked: boolean }[]>(
         `SELECT pg_try_advisory_xact_lock(hashtext('keyfleet.outbox-relay.' || current_schema())) AS locked`,
-      )) as { locked: boolean }[];
+      );
       if (!lock?.locked) return 0;
-      const rows = (await em.query(
+      const rows = await em.query<OutboxRow[]>(
         `SELECT seq, message_id, message_type, correlation_id, topic, message_key, payload
            FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
         [this.options.batchSize],
-      )) as OutboxRow[];
+      );
       if (rows.length === 0) return 0;
       await this.publisher.publish(
         rows.map((row) => ({
@@ -105,9 +105,7 @@ export class OutboxRelay {
 
   /** Messages waiting to be published. */
   async backlog(): Promise<number> {
-    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`)) as {
-      n: number;
-    }[];
+    const [row] = await this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
     return row?.n ?? 0;
   }
 
