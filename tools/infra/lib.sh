@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared helpers of the infrastructure scripts. Sourced, not run.
+# Shared helpers of the infrastructure scripts (also used by tools/platform). Sourced, not run.
 # Everything the scripts download or generate lives under $CACHE (git-ignored).
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -9,14 +9,20 @@ KAFKA_PORT="${KEYFLEET_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KEYFLEET_KAFKA_CONTROLLER_PORT:-9093}"
 PG_PORT="${KEYFLEET_PG_PORT:-5432}"
 mkdir -p "$CACHE"
+CACHE="$(cd "$CACHE" && pwd)" # absolute: it ends up in config files and infra.env
 
+# Progress and errors: one short line each, prefixed with the caller's tag.
 say() { printf '[%s] %s\n' "${LOG_TAG:-infra}" "$*"; }
-die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+die() { printf '[%s] error: %s\n' "${LOG_TAG:-infra}" "$*" >&2; exit 1; }
+
+# Wall-clock milliseconds, for "started in 4.2 s" messages.
+now_ms() { local t="${EPOCHREALTIME//[.,]/}"; echo "${t:0:-3}"; }
+since() { local ms=$(($(now_ms) - $1)); printf '%d.%d s' $((ms / 1000)) $((ms % 1000 / 100)); }
 
 # port_open HOST PORT: true when something accepts TCP connections there.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# wait_for_port HOST PORT SECONDS
+# wait_for_port HOST PORT TIMEOUT_SECONDS: true once the port accepts connections.
 wait_for_port() {
   local deadline=$((SECONDS + $3))
   until port_open "$1" "$2"; do
@@ -25,26 +31,77 @@ wait_for_port() {
   done
 }
 
-# apt_install PKG...: installs Debian packages that are missing. Debian's maintainer
-# scripts would start services right away (e.g. a postgres cluster on 5432); a temporary
-# policy-rc.d forbids that, since keyfleet runs its own private instances.
+# port_listener PORT: "pid=<pid> <command line>" of the process listening on PORT (any
+# address), empty when none. Uses ss rather than connecting: a listener on 0.0.0.0 or ::
+# also blocks 127.0.0.1, and a bare connect makes PostgreSQL log "incomplete startup packet".
+port_listener() {
+  local line pid
+  line="$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1)"
+  if [ -z "$line" ]; then
+    # ss missing or found nothing: fall back to a connect on our host.
+    port_open "$INFRA_HOST" "$1" && echo "pid=? (unknown process)"
+    return 0
+  fi
+  pid="$(grep -o 'pid=[0-9]*' <<<"$line" | head -n 1 | cut -d= -f2)"
+  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
+    echo "pid=$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-160)"
+  else
+    echo "pid=? (a process of another user)"
+  fi
+}
+
+# lock NAME: serialises concurrent runs of one component (e.g. two test runners calling
+# up.sh at once). The lock is held on fd 9 until the script exits; daemons started while
+# it is held must be started with `9>&-`, or they would keep the lock for their lifetime.
+lock() {
+  exec 9>"$CACHE/.$1.lock"
+  flock -w 300 9 || die "$1: another run holds $CACHE/.$1.lock for more than 5 minutes"
+}
+
+# apt_install PKG...: installs the missing Debian packages, non-interactively and without
+# recommends. Needs root. `apt-get update` runs at most once per call: first when the
+# package lists are missing or older than a day, otherwise only if the install fails (stale
+# lists point at files the mirror no longer has).
 apt_install() {
-  local missing=()
+  local missing=() pkg
   for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "packages ${missing[*]} are missing and installing them needs root"
+  [ "$(id -u)" -eq 0 ] || die "Debian packages ${missing[*]} are missing; install them as root: apt-get install ${missing[*]}"
   say "installing Debian packages: ${missing[*]}"
-  local policy=/usr/sbin/policy-rc.d created_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
-  fi
+  # The subshell confines the EXIT trap: the policy file is removed on every way out.
   local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  } || rc=$?
-  [ "$created_policy" = 1 ] && rm -f "$policy"
+  (
+    set -euo pipefail
+    # Debian's maintainer scripts start services right away (postgresql would start its
+    # `main` cluster on 5432). A policy-rc.d that exits 101 forbids that; keyfleet runs its
+    # own private instances. An existing policy that already forbids starts is left as is;
+    # any other one is set aside and put back afterwards.
+    policy=/usr/sbin/policy-rc.d backup=/usr/sbin/policy-rc.d.keyfleet-saved
+    if [ -x "$policy" ] && { "$policy" x start >/dev/null 2>&1; [ $? -eq 101 ]; }; then
+      :
+    else
+      [ -e "$policy" ] && mv -f "$policy" "$backup"
+      trap 'rm -f "$policy"; if [ -e "$backup" ]; then mv -f "$backup" "$policy"; fi' EXIT
+      trap 'exit 130' INT TERM
+      printf '#!/bin/sh\n# temporary, from keyfleet tools/infra/lib.sh apt_install\nexit 101\n' >"$policy"
+      chmod 755 "$policy"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt_opts=(-y -qq --no-install-recommends -o DPkg::Lock::Timeout=300)
+    lists_fresh() { [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit 2>/dev/null)" ]; }
+    updated=0
+    if ! lists_fresh; then
+      apt-get update -qq -o DPkg::Lock::Timeout=300 && updated=1
+    fi
+    if ! apt-get install "${apt_opts[@]}" "${missing[@]}" >/dev/null; then
+      [ "$updated" = 1 ] && exit 1
+      say "apt-get install failed; updating the package lists and retrying"
+      apt-get update -qq -o DPkg::Lock::Timeout=300
+      apt-get install "${apt_opts[@]}" "${missing[@]}" >/dev/null
+    fi
+  ) || rc=$?
   [ "$rc" = 0 ] || die "apt-get install ${missing[*]} failed (exit $rc)"
+  say "installed ${missing[*]}"
 }

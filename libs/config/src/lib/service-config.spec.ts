@@ -14,6 +14,12 @@ describe(dataServiceConfig.name, () => {
     });
   });
 
+  it('lets a test suite isolate itself in another schema', () => {
+    const env = { KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'postgres://u:p@h:1/d', DATABASE_SCHEMA: 'it_key_service_1' };
+    expect(loadConfig(sut, env).db.schema).toBe('it_key_service_1');
+    expect(() => loadConfig(sut, { ...env, DATABASE_SCHEMA: 'x; drop' })).toThrow('DATABASE_SCHEMA: expected a lower-case SQL identifier');
+  });
+
   it('requires the database and the brokers', () => {
     expect(() => loadConfig(sut, {})).toThrow(new ConfigException(['KAFKA_BROKERS: required', 'DATABASE_URL: required']));
   });

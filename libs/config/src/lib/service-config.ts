@@ -32,13 +32,20 @@ export function messagingServiceConfig(options: { defaultPort: number }) {
 
 /**
  * Configuration of a service that also owns a Postgres schema: the variables of
- * `messagingServiceConfig` plus DATABASE_URL (required). The schema name is fixed by the
- * service, not configurable: each service owns exactly one.
+ * `messagingServiceConfig` plus DATABASE_URL (required). The schema name is the service's
+ * own; DATABASE_SCHEMA overrides it only to isolate test suites or side-by-side environments.
  */
 export function dataServiceConfig(options: { defaultPort: number; schema: string }) {
   return messagingServiceConfig(options)
     .innerType()
-    .extend({ DATABASE_URL: envFields.postgresUrl() })
+    .extend({
+      DATABASE_URL: envFields.postgresUrl(),
+      // Only for tests and side-by-side environments on one database: each service owns one schema.
+      DATABASE_SCHEMA: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier')
+        .optional(),
+    })
     .transform((env) => ({
       http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
       log: { level: env.LOG_LEVEL },
@@ -48,7 +55,7 @@ export function dataServiceConfig(options: { defaultPort: number; schema: string
         partitions: env.KAFKA_TOPIC_PARTITIONS,
         replicationFactor: env.KAFKA_REPLICATION_FACTOR,
       },
-      db: { url: env.DATABASE_URL, schema: options.schema },
+      db: { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA ?? options.schema },
     }));
 }
 
