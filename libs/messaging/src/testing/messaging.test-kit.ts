@@ -75,7 +75,8 @@ export async function createMessagingTestKit(suite: string): Promise<MessagingTe
   const schema = `it_${suite.replace(/[^a-z0-9]/g, '_')}_${id}`;
   const url = requireEnv('DATABASE_URL');
   const brokers = requireEnv('KAFKA_BROKERS').split(',');
-  const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'warn', base: { suite } });
+  // Quiet by default: test b) stops the broker on purpose and kafkajs logs every reconnect as an error.
+  const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'fatal', base: { suite } });
   const registry = new Registry();
   const metrics = new MessagingMetrics(registry);
   const kafka = createKafkaClient({ brokers, clientId: `it-${suite}`, logger });
