@@ -4,10 +4,13 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${KEYFLEET_CACHE:-$REPO_ROOT/.cache}"
-INFRA_HOST=127.0.0.1
-KAFKA_PORT="${KEYFLEET_KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KEYFLEET_KAFKA_CONTROLLER_PORT:-9093}"
-PG_PORT="${KEYFLEET_PG_PORT:-5432}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+{
+  INFRA_HOST=127.0.0.1
+  KAFKA_PORT="${KEYFLEET_KAFKA_PORT:-9092}"
+  KAFKA_CONTROLLER_PORT="${KEYFLEET_KAFKA_CONTROLLER_PORT:-9093}"
+  PG_PORT="${KEYFLEET_PG_PORT:-5432}"
+}
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)" # absolute: it ends up in config files and infra.env
 
@@ -44,19 +47,25 @@ port_listener() {
   fi
   pid="$(grep -o 'pid=[0-9]*' <<<"$line" | head -n 1 | cut -d= -f2)"
   if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
-    echo "pid=$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-160)"
+    echo "pid=$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-160 | sed 's/ *$//')"
   else
     echo "pid=? (a process of another user)"
   fi
 }
 
 # lock NAME: serialises concurrent runs of one component (e.g. two test runners calling
-# up.sh at once). The lock is held on fd 9 until the script exits; daemons started while
-# it is held must be started with `9>&-`, or they would keep the lock for their lifetime.
+# up.sh at once). The lock is held on fd 9 until the script exits. Daemons are started
+# through EXEC_CLEAN (below), so they do not keep it for their lifetime.
 lock() {
   exec 9>"$CACHE/.$1.lock"
   flock -w 300 9 || die "$1: another run holds $CACHE/.$1.lock for more than 5 minutes"
 }
+
+# `bash -c "$EXEC_CLEAN" NAME CMD...` runs CMD with every file descriptor above 2 closed.
+# Daemons (broker, postmaster) must not inherit our lock or a pipe of whoever called us
+# (a test runner waiting for EOF on a pipe would otherwise wait for the daemon's lifetime).
+# shellcheck disable=SC2016,SC2034 # expanded by the inner bash; used by the callers
+EXEC_CLEAN='for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@"'
 
 # apt_install PKG...: installs the missing Debian packages, non-interactively and without
 # recommends. Needs root. `apt-get update` runs at most once per call: first when the
@@ -70,6 +79,8 @@ apt_install() {
   [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "Debian packages ${missing[*]} are missing; install them as root: apt-get install ${missing[*]}"
   say "installing Debian packages: ${missing[*]}"
+  local log="$CACHE/apt.log"
+  printf '\n=== %s apt_install %s\n' "$(date -Is)" "${missing[*]}" >>"$log"
   # The subshell confines the EXIT trap: the policy file is removed on every way out.
   local rc=0
   (
@@ -91,17 +102,21 @@ apt_install() {
     export DEBIAN_FRONTEND=noninteractive
     apt_opts=(-y -qq --no-install-recommends -o DPkg::Lock::Timeout=300)
     lists_fresh() { [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit 2>/dev/null)" ]; }
+    quiet_apt() { apt-get "$@" >>"$log" 2>&1; } # the chatter goes to the log, shown on failure
     updated=0
     if ! lists_fresh; then
-      apt-get update -qq -o DPkg::Lock::Timeout=300 && updated=1
+      quiet_apt update -qq -o DPkg::Lock::Timeout=300 && updated=1
     fi
-    if ! apt-get install "${apt_opts[@]}" "${missing[@]}" >/dev/null; then
+    if ! quiet_apt install "${apt_opts[@]}" "${missing[@]}"; then
       [ "$updated" = 1 ] && exit 1
       say "apt-get install failed; updating the package lists and retrying"
-      apt-get update -qq -o DPkg::Lock::Timeout=300
-      apt-get install "${apt_opts[@]}" "${missing[@]}" >/dev/null
+      quiet_apt update -qq -o DPkg::Lock::Timeout=300
+      quiet_apt install "${apt_opts[@]}" "${missing[@]}"
     fi
   ) || rc=$?
-  [ "$rc" = 0 ] || die "apt-get install ${missing[*]} failed (exit $rc)"
+  if [ "$rc" != 0 ]; then
+    tail -n 15 "$log" | sed 's/^/    /' >&2
+    die "apt-get install ${missing[*]} failed (exit $rc): see $log"
+  fi
   say "installed ${missing[*]}"
 }

@@ -1,130 +1,220 @@
 #!/usr/bin/env bash
-# PostgreSQL from Debian's packages, as a private cluster in the cache folder (never the
-# system's own cluster): 127.0.0.1 only, role and database `keyfleet`.
+# PostgreSQL from Debian's packages, run as a PRIVATE cluster in $CACHE/postgres (never
+# Debian's own `main` cluster): TCP on 127.0.0.1:$KEYFLEET_PG_PORT only, unix socket in the
+# cache, role and database `keyfleet` with a generated password ($CACHE/secrets/pg-password).
 # Usage: postgres.sh start|stop|status
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DIR="$CACHE/postgres"
+# The server runs as the `postgres` OS user, which must be able to reach its data folder.
+# When the checkout lives where that user cannot go (e.g. under /root, mode 700), the
+# cluster lives in a folder of its own under /var/lib/postgresql, named after the cache path.
+if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$CACHE" 2>/dev/null; then
+  DIR="/var/lib/postgresql/keyfleet-$(printf '%s' "$CACHE" | sha1sum | cut -c1-12)"
+fi
 DATA="$DIR/data"
 SOCKETS="$DIR/run"
+SERVER_LOG="$DIR/postgres.log"
 PASSWORD_FILE="$CACHE/secrets/pg-password"
 
+# The server refuses to run as root, so as root the cluster belongs to Debian's `postgres`
+# OS user; otherwise to the current user. The OS owner is also the cluster's superuser,
+# which logs in over the unix socket with peer authentication (it has no password).
+if [ "$(id -u)" -eq 0 ]; then OWNER=postgres; else OWNER="$(id -un)"; fi
+
+# as_owner CMD...: runs CMD as the cluster owner. The `cd` matters: as root the current
+# directory may be unreadable for `postgres` (e.g. /root), which initdb and pg_ctl reject.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    (cd "$DIR" && runuser -u postgres -- "$@")
+  else
+    (cd "$DIR" && "$@")
+  fi
+}
+
+# pg_bin: the bin directory of the server version that owns the data directory, or the
+# newest installed one for a new cluster.
 pg_bin() {
   local bin
-  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -f "$DATA/PG_VERSION" ] && [ -x "/usr/lib/postgresql/$(cat "$DATA/PG_VERSION")/bin/postgres" ]; then
+    echo "/usr/lib/postgresql/$(cat "$DATA/PG_VERSION")/bin"
+    return 0
+  fi
+  bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   [ -n "$bin" ] && [ -x "$bin/postgres" ] && echo "$bin"
 }
 
-# The server refuses to run as root: run its tools as the `postgres` OS user when root.
-as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 ensure_installed() {
-  pg_bin >/dev/null || apt_install postgresql
-  pg_bin >/dev/null || die "PostgreSQL server binaries not found after installing"
+  pg_bin >/dev/null && return 0
+  # The install creates Debian's `main` cluster; lib.sh's policy-rc.d keeps it from starting.
+  apt_install postgresql
+  pg_bin >/dev/null || die "postgres: server binaries (/usr/lib/postgresql/*/bin/postgres) missing after installing postgresql"
 }
 
+# The password is generated once and reused; hex, so it needs no escaping in SQL or URLs.
 ensure_password() {
-  mkdir -p "$(dirname "$PASSWORD_FILE")"
-  chmod 700 "$(dirname "$PASSWORD_FILE")"
+  local dir
+  dir="$(dirname "$PASSWORD_FILE")"
+  mkdir -p "$dir"
+  chmod 700 "$dir"
   if [ ! -s "$PASSWORD_FILE" ]; then
-    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$PASSWORD_FILE")
+    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$PASSWORD_FILE.tmp" && mv "$PASSWORD_FILE.tmp" "$PASSWORD_FILE")
   fi
+  chmod 600 "$PASSWORD_FILE"
+  grep -qE '^[A-Za-z0-9]{16,}$' "$PASSWORD_FILE" ||
+    die "postgres: $PASSWORD_FILE must hold one line of 16+ letters/digits (it goes into DATABASE_URL); delete it to generate a new one"
 }
 
 init_cluster() {
   [ -f "$DATA/PG_VERSION" ] && return 0
-  local bin
-  bin="$(pg_bin)"
-  say "postgres: creating a private cluster in $DATA"
+  local t0
+  t0="$(now_ms)"
   mkdir -p "$DATA" "$SOCKETS"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$DIR"
+  [ "$DIR" = "$CACHE/postgres" ] || say "postgres: $CACHE is not reachable by the postgres user; data goes to $DIR"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R postgres:postgres "$DIR"
+    runuser -u postgres -- test -w "$DIR" ||
+      die "postgres: the postgres OS user cannot reach $DIR (a parent folder is not world-searchable); set KEYFLEET_CACHE to a folder it can reach"
+  fi
   chmod 700 "$DATA"
-  ensure_password
-  local pwfile="$DIR/.initdb-pw"
-  # The superuser gets the same generated password; it is only reachable on loopback.
-  install -m 600 "$PASSWORD_FILE" "$pwfile"
-  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pwfile"
-  as_owner "$bin/initdb" -D "$DATA" -U postgres --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 ||
-    { rm -f "$pwfile"; die "initdb failed: see $DIR/initdb.log"; }
-  rm -f "$pwfile"
-  cat >>"$DATA/postgresql.conf" <<CONF
-# keyfleet: local and test settings
+  as_owner "$(pg_bin)/initdb" -D "$DATA" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=peer --auth-host=scram-sha-256 >"$DIR/initdb.log" 2>&1 ||
+    die "postgres: initdb failed: see $DIR/initdb.log"
+  # Our settings live in keyfleet.conf (rewritten on every start); included last, they win.
+  echo "include_if_exists = 'keyfleet.conf'" >>"$DATA/postgresql.conf"
+  say "postgres: private cluster created in $DATA in $(since "$t0")"
+}
+
+# Rewritten before every start so changes of port, cache path or settings take effect.
+write_config() {
+  # Unix socket paths are limited to 107 bytes.
+  [ "${#SOCKETS}" -le 90 ] || die "postgres: socket folder path too long ($SOCKETS); set KEYFLEET_CACHE to a shorter path"
+  grep -q "keyfleet.conf" "$DATA/postgresql.conf" || echo "include_if_exists = 'keyfleet.conf'" >>"$DATA/postgresql.conf"
+  as_owner tee "$DATA/keyfleet.conf" >/dev/null <<CONF
+# Generated by tools/infra/postgres.sh on every start; edit the script, not this file.
 listen_addresses = '$INFRA_HOST'
 port = $PG_PORT
 unix_socket_directories = '$SOCKETS'
+unix_socket_permissions = 0700
+password_encryption = scram-sha-256
+# Tests open many pools in parallel; fsync stays on (the data must survive crashes).
 max_connections = 200
 shared_buffers = 128MB
 log_min_messages = warning
+log_line_prefix = '%m [%p] %q%u@%d '
 CONF
-  cat >"$DATA/pg_hba.conf" <<HBA
-local all all scram-sha-256
-host  all all 127.0.0.1/32 scram-sha-256
+  # Superuser: peer over the private socket only. Everyone else: scram-sha-256 over TCP.
+  as_owner tee "$DATA/pg_hba.conf" >/dev/null <<HBA
+# Generated by tools/infra/postgres.sh on every start.
+# TYPE  DATABASE  USER      ADDRESS        METHOD
+local   all       $OWNER                   peer
+host    all       all       127.0.0.1/32   scram-sha-256
 HBA
 }
 
 running() { [ -f "$DATA/postmaster.pid" ] && as_owner "$(pg_bin)/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+answering() { "$(pg_bin)/pg_isready" -q -h "$INFRA_HOST" -p "$PG_PORT" -d postgres -t 3 >/dev/null 2>&1; }
 
+# Superuser SQL over the private unix socket (peer authentication), script on stdin.
 psql_admin() {
-  PGPASSWORD="$(cat "$PASSWORD_FILE")" "$(pg_bin)/psql" -h "$INFRA_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA "$@"
+  as_owner "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCKETS" -p "$PG_PORT" -U "$OWNER" -d postgres
 }
 
+# keyfleet can log in over TCP with the stored password: exactly what DATABASE_URL needs.
+# The password travels in the environment, never on a command line.
+app_login_works() {
+  PGPASSWORD="$(cat "$PASSWORD_FILE")" PGCONNECT_TIMEOUT=5 "$(pg_bin)/psql" -X -q -tA -w \
+    -h "$INFRA_HOST" -p "$PG_PORT" -U keyfleet -d keyfleet -c 'select 1' >/dev/null 2>&1
+}
+
+# Creates role and database on first start. If the role exists but the stored password
+# does not work (e.g. the secrets file was deleted and regenerated), the role gets it.
+# SQL goes through stdin, so the password never shows in a process list.
 ensure_role_and_db() {
+  app_login_works && return 0
   local password
   password="$(cat "$PASSWORD_FILE")"
-  if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = 'keyfleet'")" != 1 ]; then
-    psql_admin -c "CREATE ROLE keyfleet LOGIN CREATEDB PASSWORD '$password'" >/dev/null
-  fi
-  if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'keyfleet'")" != 1 ]; then
-    psql_admin -c "CREATE DATABASE keyfleet OWNER keyfleet" >/dev/null
-  fi
+  psql_admin >/dev/null <<SQL || die "postgres: could not create role/database keyfleet: see $SERVER_LOG"
+SELECT format('CREATE ROLE keyfleet LOGIN CREATEDB PASSWORD %L', '$password')
+  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keyfleet') \gexec
+ALTER ROLE keyfleet WITH LOGIN CREATEDB PASSWORD '$password';
+SELECT 'CREATE DATABASE keyfleet OWNER keyfleet'
+  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'keyfleet') \gexec
+SQL
+  app_login_works || die "postgres: role keyfleet cannot log in on $INFRA_HOST:$PG_PORT: see $SERVER_LOG"
+  say "postgres: role and database keyfleet ready"
 }
 
-free_port_from_debian_cluster() {
-  port_open "$INFRA_HOST" "$PG_PORT" || return 0
-  # On a fresh machine the package install may have started Debian's own cluster on 5432.
+# The port must be free before our cluster starts. The one thing we clear ourselves is
+# Debian's own cluster: the postgresql package creates it on 5432 and, outside containers,
+# starts it on install and at boot.
+free_port() {
+  local holder
+  holder="$(port_listener "$PG_PORT")"
+  [ -z "$holder" ] && return 0
+  local cluster=""
   if command -v pg_lsclusters >/dev/null; then
-    local line
-    line="$(pg_lsclusters --no-header 2>/dev/null | awk -v p="$PG_PORT" '$3 == p && $4 == "online" {print $1" "$2}' | head -n 1)"
-    if [ -n "$line" ]; then
-      say "postgres: stopping Debian's cluster $line, which holds port $PG_PORT"
-      # shellcheck disable=SC2086
-      pg_ctlcluster $line stop
-      return 0
-    fi
+    cluster="$(pg_lsclusters --no-header 2>/dev/null | awk -v p="$PG_PORT" '$3 == p && $4 ~ /^online/ {print $1" "$2; exit}')"
   fi
-  die "port $PG_PORT is taken by another server: stop it or set KEYFLEET_PG_PORT"
+  if [ -n "$cluster" ]; then
+    [ "$(id -u)" -eq 0 ] || die "postgres: Debian's cluster $cluster runs on port $PG_PORT; stop it (sudo pg_ctlcluster $cluster stop) or set KEYFLEET_PG_PORT to a free port"
+    say "postgres: stopping Debian's own cluster $cluster, which holds port $PG_PORT (keyfleet runs a private cluster)"
+    # shellcheck disable=SC2086 # "<version> <name>"
+    pg_ctlcluster $cluster stop || die "postgres: could not stop Debian's cluster $cluster; set KEYFLEET_PG_PORT to a free port"
+    holder="$(port_listener "$PG_PORT")"
+    [ -z "$holder" ] && return 0
+  fi
+  case "$holder" in
+    *postgres*) die "postgres: port $PG_PORT is taken by another PostgreSQL server ($holder); stop it or set KEYFLEET_PG_PORT to a free port" ;;
+    *) die "postgres: port $PG_PORT is taken by another process ($holder); stop it or set KEYFLEET_PG_PORT to a free port" ;;
+  esac
 }
 
 start() {
   ensure_installed
+  mkdir -p "$DIR"
+  lock postgres
+  ensure_password
   if running; then
+    # Already running (e.g. a second `up`): only check that it answers as DATABASE_URL says.
+    answering || die "postgres: our cluster runs but does not answer on $INFRA_HOST:$PG_PORT (port changed? run postgres.sh stop first): see $SERVER_LOG"
     ensure_role_and_db
     say "postgres: running on $INFRA_HOST:$PG_PORT"
     return 0
   fi
-  free_port_from_debian_cluster
+  free_port
   init_cluster
-  ensure_password
-  local t0=$SECONDS
-  as_owner "$(pg_bin)/pg_ctl" -D "$DATA" -l "$DIR/postgres.log" -w -t 60 start >/dev/null ||
-    die "postgres did not start: see $DIR/postgres.log"
+  write_config
+  local t0
+  t0="$(now_ms)"
+  # -w waits until the server accepts connections. EXEC_CLEAN: the server must not inherit
+  # our lock or the caller's pipes.
+  as_owner bash -c "$EXEC_CLEAN" pg_ctl "$(pg_bin)/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 60 start </dev/null >/dev/null ||
+    { tail -n 5 "$SERVER_LOG" 2>/dev/null | sed 's/^/    /' >&2; die "postgres: the server did not start: see $SERVER_LOG"; }
   ensure_role_and_db
-  say "postgres: started on $INFRA_HOST:$PG_PORT in $((SECONDS - t0)) s"
+  say "postgres: started on $INFRA_HOST:$PG_PORT in $(since "$t0")"
 }
 
 stop() {
-  if ! pg_bin >/dev/null || ! running; then say "postgres: not running"; return 0; fi
-  as_owner "$(pg_bin)/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null
-  say "postgres: stopped (data kept in $DATA)"
+  if ! pg_bin >/dev/null || [ ! -d "$DATA" ]; then say "postgres: not running"; return 0; fi
+  lock postgres
+  if ! running; then say "postgres: not running"; return 0; fi
+  local t0
+  t0="$(now_ms)"
+  # fast: rolls back open transactions and disconnects clients, then a clean checkpoint.
+  as_owner "$(pg_bin)/pg_ctl" -D "$DATA" -m fast -w -t 60 stop >/dev/null ||
+    die "postgres: the server did not stop: see $SERVER_LOG"
+  say "postgres: stopped in $(since "$t0") (data kept in $DATA)"
 }
 
 status() {
-  if pg_bin >/dev/null && running && port_open "$INFRA_HOST" "$PG_PORT"; then
-    say "postgres: up on $INFRA_HOST:$PG_PORT"
+  if pg_bin >/dev/null && [ -d "$DATA" ] && running && answering; then
+    say "postgres: up on $INFRA_HOST:$PG_PORT (data in $DATA)"
+  elif pg_bin >/dev/null && [ -d "$DATA" ] && running; then
+    say "postgres: runs but does not answer on $INFRA_HOST:$PG_PORT (see $SERVER_LOG)"
+    return 1
   else
     say "postgres: down"
     return 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# One line per component; exits non-zero when any is down.
+# One line per component; exits non-zero when any of them is down.
 set -uo pipefail
-here="$(dirname "${BASH_SOURCE[0]}")"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rc=0
 bash "$here/softhsm.sh" status || rc=1
 bash "$here/postgres.sh" status || rc=1

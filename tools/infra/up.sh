@@ -1,31 +1,42 @@
 #!/usr/bin/env bash
 # Installs what is missing and starts keyfleet's local infrastructure: SoftHSM2, a private
-# PostgreSQL and a single-node Kafka. Idempotent: a second run only checks. Writes the
-# connection settings to .cache/infra.env for apps, tests and benchmarks.
+# PostgreSQL and a single-node Kafka, then writes the connection settings that apps, tests
+# and benchmarks source to $CACHE/infra.env (mode 600: it holds the database password).
+# Idempotent: when everything already runs, it only checks (well under a second).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-here="$(dirname "${BASH_SOURCE[0]}")"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+t0="$(now_ms)"
 
+# SoftHSM first: it may apt-install, and two apt runs at once would contend for the dpkg lock
+# (postgres.sh may also install).
 bash "$here/softhsm.sh" setup
-# Postgres and Kafka start in parallel: Kafka's JVM start-up dominates.
+
+# PostgreSQL and Kafka in parallel: Kafka's JVM start-up dominates, PostgreSQL fits inside it.
+# Each script prints its own progress and errors; here only the exit codes are collected.
 bash "$here/postgres.sh" start &
-pg=$!
+pg_job=$!
 kafka_rc=0
 bash "$here/kafka.sh" start || kafka_rc=$?
 pg_rc=0
-wait "$pg" || pg_rc=$?
-[ "$pg_rc" = 0 ] || die "postgres failed to start"
-[ "$kafka_rc" = 0 ] || die "kafka failed to start"
+wait "$pg_job" || pg_rc=$?
+failed=()
+[ "$pg_rc" = 0 ] || failed+=(postgres)
+[ "$kafka_rc" = 0 ] || failed+=(kafka)
+[ "${#failed[@]}" -eq 0 ] || die "could not start: ${failed[*]} (see the messages above)"
 
+# Written atomically (temporary file + rename), so a reader never sees half a file.
 env_file="$CACHE/infra.env"
 (
   umask 077
-  cat >"$env_file" <<ENV
+  cat >"$env_file.tmp" <<ENV
 KAFKA_BROKERS=$INFRA_HOST:$KAFKA_PORT
 DATABASE_URL=postgres://keyfleet:$(cat "$CACHE/secrets/pg-password")@$INFRA_HOST:$PG_PORT/keyfleet
 SOFTHSM2_CONF=$CACHE/softhsm/softhsm2.conf
 PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
 ENV
+  chmod 600 "$env_file.tmp"
+  mv -f "$env_file.tmp" "$env_file"
 )
-say "infrastructure up; settings in $env_file"
+say "infrastructure up in $(since "$t0"); settings in $env_file"
