@@ -39,7 +39,7 @@ export class AwsJsonDispatcher {
     /** Called after every operation that succeeded (the emulator persists its state there). */
     private readonly afterOperation: (target: string) => void,
     /** Hook for injected faults (admin endpoint); throws to fail the call. */
-    private readonly beforeOperation: (target: string, region: string, input: unknown) => Promise<void> = async () => undefined,
+    private readonly beforeOperation: (target: string, region: string, input: unknown) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async handle(request: AwsJsonRequest): Promise<AwsJsonResponse> {
