@@ -1,19 +1,55 @@
-// Lint with zero warnings (npm run lint). Type-aware rules from typescript-eslint and Nx
-// module boundaries driven by project tags (see docs/workspace.md).
+// Lint with zero warnings (npm run lint): type-aware typescript-eslint rules, and Nx module
+// boundaries driven by the tags in each project.json (see docs/workspace.md).
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-const SCOPES = ['crypto-gateway', 'key-service', 'rotation-service', 'migration-service', 'audit-service', 'cloudhsm-local', 'cli'];
+const TS = ['**/*.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.integration-spec.ts'];
+const APP_SCOPES = ['crypto-gateway', 'key-service', 'rotation-service', 'migration-service', 'audit-service', 'cloudhsm-local', 'cli'];
+
+/**
+ * Who may depend on whom. Tests of an app may also use `type:testing` (process and
+ * infrastructure helpers); production code may not, which is also why `@keyfleet/testing`
+ * is a restricted import outside test files below.
+ */
+const depConstraints = ({ inTests }) => [
+  {
+    sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: ['type:domain', 'type:infra', 'type:contracts', 'type:util', ...(inTests ? ['type:testing'] : [])],
+  },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'] },
+  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util'] },
+  // Contracts are the shared language of every service: they depend on no project at all.
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util'] },
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+  ...APP_SCOPES.map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'] })),
+];
+
+const moduleBoundaries = (options) => [
+  'error',
+  { enforceBuildableLibDependency: false, allowCircularSelfDependency: false, allow: [], depConstraints: depConstraints(options) },
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.nx/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
-  ...tseslint.configs.recommendedTypeChecked,
   {
-    files: ['**/*.ts'],
+    // Generated output, dependencies, caches, and JavaScript tooling/config files (this one excepted).
+    ignores: ['dist/**', 'node_modules/**', '.cache/**', '.nx/**', 'coverage/**', 'tmp/**', '**/*.js', '**/*.cjs', '**/*.mjs', '!eslint.config.mjs'],
+  },
+  {
+    // This file: syntax-level rules only (it is not part of the TypeScript program).
+    files: ['eslint.config.mjs'],
+    extends: [tseslint.configs.recommended],
+  },
+  {
+    files: TS,
+    extends: [tseslint.configs.recommendedTypeChecked],
     plugins: { '@nx': nx },
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -21,42 +57,23 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
-      // Nest decorators need the runtime class imports that this rule would turn into type imports.
-      '@typescript-eslint/consistent-type-exports': 'off',
-      '@nx/enforce-module-boundaries': [
+      '@nx/enforce-module-boundaries': moduleBoundaries({ inTests: false }),
+      'no-restricted-imports': [
         'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            // type:testing is allowed by tags but only from test files (no-restricted-imports below).
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:infra', 'type:contracts', 'type:util', 'type:testing'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            ...SCOPES.map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'] })),
-          ],
-        },
+        { paths: [{ name: '@keyfleet/testing', message: 'test support is for *.spec.ts and *.integration-spec.ts files only' }] },
       ],
     },
   },
   {
-    // Test-support code may only be imported by tests.
-    files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/testing/**', '**/bench/**', 'libs/testing/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@keyfleet/testing', message: 'test support is for *.spec.ts and *.integration-spec.ts only' }] }] },
-  },
-  {
-    // Tests: expect(...) on mocks and loose JSON are fine; floating promises are still errors.
-    files: ['**/*.spec.ts', '**/*.integration-spec.ts'],
+    files: TEST_FILES,
     rules: {
+      '@nx/enforce-module-boundaries': moduleBoundaries({ inTests: true }),
+      'no-restricted-imports': 'off',
+      // expect(mock.method) and Jest's asymmetric matchers (typed any) are normal in tests.
       '@typescript-eslint/unbound-method': 'off',
-      '@typescript-eslint/require-await': 'off',
-      // expect.any()/expect.stringMatching() are typed any by Jest.
       '@typescript-eslint/no-unsafe-assignment': 'off',
+      // Fakes implement async ports without awaiting anything.
+      '@typescript-eslint/require-await': 'off',
     },
   },
 );

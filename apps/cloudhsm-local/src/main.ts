@@ -5,7 +5,5 @@ import { loadCloudHsmLocalConfig } from './config/cloudhsm-local.config';
 void bootstrapService({
   service: 'cloudhsm-local',
   loadConfig: loadCloudHsmLocalConfig,
-  http: (config) => config.http,
-  logLevel: (config) => config.log.level,
   module: (config) => AppModule.register(config),
 });

@@ -5,7 +5,5 @@ import { loadCryptoGatewayConfig } from './config/crypto-gateway.config';
 void bootstrapService({
   service: 'crypto-gateway',
   loadConfig: loadCryptoGatewayConfig,
-  http: (config) => config.http,
-  logLevel: (config) => config.log.level,
   module: (config) => AppModule.register(config),
 });

@@ -5,7 +5,5 @@ import { loadKeyServiceConfig } from './config/key-service.config';
 void bootstrapService({
   service: 'key-service',
   loadConfig: loadKeyServiceConfig,
-  http: (config) => config.http,
-  logLevel: (config) => config.log.level,
   module: (config) => AppModule.register(config),
 });

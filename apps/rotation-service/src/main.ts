@@ -5,7 +5,5 @@ import { loadRotationServiceConfig } from './config/rotation-service.config';
 void bootstrapService({
   service: 'rotation-service',
   loadConfig: loadRotationServiceConfig,
-  http: (config) => config.http,
-  logLevel: (config) => config.log.level,
   module: (config) => AppModule.register(config),
 });

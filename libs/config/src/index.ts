@@ -1,4 +1,12 @@
 export { ConfigException, ConfigExceptionCode } from './lib/config.exception';
-export { envFields } from './lib/env-fields';
+export { LOG_LEVELS, SECRET_FIELD, envFields, type LogLevel } from './lib/env-fields';
 export { loadConfig } from './lib/load-config';
-export { dataServiceConfig, messagingServiceConfig, type DataServiceConfig, type MessagingServiceConfig } from './lib/service-config';
+export {
+  dataServiceConfig,
+  httpAndLogFields,
+  messagingServiceConfig,
+  type DataServiceConfig,
+  type MessagingServiceConfig,
+  type ServiceConfigBase,
+  type ServiceConfigOptions,
+} from './lib/service-config';

@@ -1,2 +1,13 @@
-export { WORKSPACE_ROOT, builtEntry, freePort, runToExit, startService, type Exit, type ServiceProcess } from './lib/service-process';
-export { deleteTopicsWithPrefix, dropSchemas, infraEnv } from './lib/infra-cleanup';
+export { deleteTopicsWithPrefix, dropSchemas, infraEnv, type InfraVariable } from './lib/infra-cleanup';
+export {
+  DEFAULT_STOP_TIMEOUT_MS,
+  WORKSPACE_ROOT,
+  builtEntry,
+  freePort,
+  runToExit,
+  startService,
+  type Exit,
+  type ServiceProcess,
+  type StartServiceOptions,
+} from './lib/service-process';
+export { TestingException, TestingExceptionCode } from './lib/testing.exception';

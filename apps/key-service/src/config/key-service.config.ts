@@ -1,7 +1,10 @@
-import { dataServiceConfig, loadConfig, type DataServiceConfig } from '@keyfleet/config';
+import type { z } from 'zod';
+import { dataServiceConfig, loadConfig } from '@keyfleet/config';
 
-/** key-service: HTTP 3101, schema `key_service`; see `dataServiceConfig` for the variables. */
-export const keyServiceConfigSchema = dataServiceConfig({ defaultPort: 3101, schema: 'key_service' });
-export type KeyServiceConfig = DataServiceConfig;
+/** key-service: HTTP 3101, Postgres schema `key_service`. Variables: see `dataServiceConfig`. */
+export const keyServiceConfigSchema = dataServiceConfig({ service: 'key-service', defaultPort: 3101, schema: 'key_service' });
+export type KeyServiceConfig = z.output<typeof keyServiceConfigSchema>;
 
-export const loadKeyServiceConfig = (env: NodeJS.ProcessEnv = process.env): KeyServiceConfig => loadConfig(keyServiceConfigSchema, env);
+/** Validates the environment; throws `ConfigException` naming every bad or missing variable. */
+export const loadKeyServiceConfig = (env: NodeJS.ProcessEnv = process.env): KeyServiceConfig =>
+  loadConfig(keyServiceConfigSchema, env);

@@ -1,7 +1,10 @@
-import { dataServiceConfig, loadConfig, type DataServiceConfig } from '@keyfleet/config';
+import type { z } from 'zod';
+import { dataServiceConfig, loadConfig } from '@keyfleet/config';
 
-/** migration-service: HTTP 3103, schema `migration_service`; see `dataServiceConfig` for the variables. */
-export const migrationServiceConfigSchema = dataServiceConfig({ defaultPort: 3103, schema: 'migration_service' });
-export type MigrationServiceConfig = DataServiceConfig;
+/** migration-service: HTTP 3103, Postgres schema `migration_service`. Variables: see `dataServiceConfig`. */
+export const migrationServiceConfigSchema = dataServiceConfig({ service: 'migration-service', defaultPort: 3103, schema: 'migration_service' });
+export type MigrationServiceConfig = z.output<typeof migrationServiceConfigSchema>;
 
-export const loadMigrationServiceConfig = (env: NodeJS.ProcessEnv = process.env): MigrationServiceConfig => loadConfig(migrationServiceConfigSchema, env);
+/** Validates the environment; throws `ConfigException` naming every bad or missing variable. */
+export const loadMigrationServiceConfig = (env: NodeJS.ProcessEnv = process.env): MigrationServiceConfig =>
+  loadConfig(migrationServiceConfigSchema, env);

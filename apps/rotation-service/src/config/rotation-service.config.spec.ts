@@ -1,13 +1,26 @@
+import { ConfigException } from '@keyfleet/config';
 import { loadRotationServiceConfig } from './rotation-service.config';
 
 describe(loadRotationServiceConfig.name, () => {
-  it('owns the rotation_service schema and listens on 3102 by default', () => {
-    const sut = loadRotationServiceConfig({ KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://k:p@127.0.0.1:5432/keyfleet' });
-    expect(sut.db.schema).toBe('rotation_service');
-    expect(sut.http.port).toBe(3102);
+  const sut = loadRotationServiceConfig;
+  const required = { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://keyfleet:pw@127.0.0.1:5432/keyfleet' };
+
+  it('owns the rotation_service schema and listens on 127.0.0.1:3102 by default', () => {
+    expect(sut(required)).toMatchObject({
+      http: { host: '127.0.0.1', port: 3102 },
+      log: { level: 'info' },
+      kafka: { brokers: ['127.0.0.1:9092'], clientId: 'rotation-service' },
+      db: { url: required.DATABASE_URL, schema: 'rotation_service' },
+    });
   });
 
-  it('names the missing brokers', () => {
-    expect(() => loadRotationServiceConfig({ DATABASE_URL: 'postgres://k:p@127.0.0.1:5432/keyfleet' })).toThrow('KAFKA_BROKERS: required');
+  it('names every missing variable', () => {
+    expect(() => sut({})).toThrow(new ConfigException(['KAFKA_BROKERS: required', 'DATABASE_URL: required']));
+  });
+
+  it('says what is wrong with a bad database URL without showing its password', () => {
+    expect(() => sut({ ...required, DATABASE_URL: 'postgres://keyfleet:hunter2@db' })).toThrow(
+      'DATABASE_URL: expected postgres://user:password@host:port/database, got "postgres://***@db"',
+    );
   });
 });

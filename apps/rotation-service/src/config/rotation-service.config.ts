@@ -1,7 +1,10 @@
-import { dataServiceConfig, loadConfig, type DataServiceConfig } from '@keyfleet/config';
+import type { z } from 'zod';
+import { dataServiceConfig, loadConfig } from '@keyfleet/config';
 
-/** rotation-service: HTTP 3102, schema `rotation_service`; see `dataServiceConfig` for the variables. */
-export const rotationServiceConfigSchema = dataServiceConfig({ defaultPort: 3102, schema: 'rotation_service' });
-export type RotationServiceConfig = DataServiceConfig;
+/** rotation-service: HTTP 3102, Postgres schema `rotation_service`. Variables: see `dataServiceConfig`. */
+export const rotationServiceConfigSchema = dataServiceConfig({ service: 'rotation-service', defaultPort: 3102, schema: 'rotation_service' });
+export type RotationServiceConfig = z.output<typeof rotationServiceConfigSchema>;
 
-export const loadRotationServiceConfig = (env: NodeJS.ProcessEnv = process.env): RotationServiceConfig => loadConfig(rotationServiceConfigSchema, env);
+/** Validates the environment; throws `ConfigException` naming every bad or missing variable. */
+export const loadRotationServiceConfig = (env: NodeJS.ProcessEnv = process.env): RotationServiceConfig =>
+  loadConfig(rotationServiceConfigSchema, env);

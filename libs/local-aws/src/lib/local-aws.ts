@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { AwsJsonDispatcher } from './protocol/aws-json.dispatcher';
+import { CloudHsmV2Emulator } from './cloudhsm-v2/cloudhsm-v2.emulator';
+import { INSTANT_TIMINGS, emptyCloudHsmV2State, type CloudHsmTimings, type CloudHsmV2State } from './cloudhsm-v2/cloudhsm-v2.model';
+import { AwsJsonDispatcher, type AwsOperation } from './protocol/aws-json.dispatcher';
 import { AdjustableClock } from './protocol/clock';
 import { StateFile } from './protocol/state-file';
 import { SecretsManagerEmulator, emptySecretsManagerState, type SecretsManagerState } from './secrets-manager/secrets-manager.emulator';
@@ -7,6 +9,7 @@ import { SecretsManagerEmulator, emptySecretsManagerState, type SecretsManagerSt
 interface LocalAwsState {
   version: 1;
   secretsManager: SecretsManagerState;
+  cloudHsm: CloudHsmV2State;
 }
 
 export interface LocalAwsOptions {
@@ -15,6 +18,10 @@ export interface LocalAwsOptions {
   /** The account id in ARNs. */
   readonly account: string;
   readonly clock?: AdjustableClock;
+  /** How long emulated CloudHSM work takes; instant by default. */
+  readonly timings?: CloudHsmTimings;
+  /** HSMs per account and region (AWS's default quota is 6). */
+  readonly hsmsPerRegion?: number;
 }
 
 /**
@@ -24,18 +31,44 @@ export interface LocalAwsOptions {
 export class LocalAws {
   readonly clock: AdjustableClock;
   readonly secretsManager: SecretsManagerEmulator;
+  readonly cloudHsm: CloudHsmV2Emulator;
   readonly dispatcher: AwsJsonDispatcher;
   private readonly file: StateFile<LocalAwsState>;
   private readonly state: LocalAwsState;
 
   constructor(options: LocalAwsOptions) {
     this.clock = options.clock ?? new AdjustableClock();
-    this.file = new StateFile(join(options.dataDir, 'state.json'), () => ({ version: 1, secretsManager: emptySecretsManagerState() }));
+    this.file = new StateFile(join(options.dataDir, 'state.json'), () => ({
+      version: 1,
+      secretsManager: emptySecretsManagerState(),
+      cloudHsm: emptyCloudHsmV2State(),
+    }));
     this.state = this.file.load();
     this.secretsManager = new SecretsManagerEmulator(this.state.secretsManager, this.clock, options.account);
+    this.cloudHsm = new CloudHsmV2Emulator(this.state.cloudHsm, this.clock, options.account, options.timings ?? INSTANT_TIMINGS, {
+      hsmsPerRegion: options.hsmsPerRegion ?? 6,
+    });
     const sm = this.secretsManager;
+    const hsm = this.cloudHsm;
+    const baldr: Record<string, AwsOperation> = {
+      CreateCluster: (r, i) => hsm.createCluster(r, i),
+      DescribeClusters: (r, i) => hsm.describeClusters(r, i),
+      CreateHsm: (r, i) => hsm.createHsm(r, i),
+      DeleteHsm: (r, i) => hsm.deleteHsm(r, i),
+      DeleteCluster: (r, i) => hsm.deleteCluster(r, i),
+      ModifyCluster: (r, i) => hsm.modifyCluster(r, i),
+      DescribeBackups: (r, i) => hsm.describeBackups(r, i),
+      DeleteBackup: (r, i) => hsm.deleteBackup(r, i),
+      RestoreBackup: (r, i) => hsm.restoreBackup(r, i),
+      ModifyBackupAttributes: (r, i) => hsm.modifyBackupAttributes(r, i),
+      CopyBackupToRegion: (r, i) => hsm.copyBackupToRegion(r, i),
+      TagResource: (r, i) => hsm.tagResource(r, i),
+      UntagResource: (r, i) => hsm.untagResource(r, i),
+      ListTags: (r, i) => hsm.listTags(r, i),
+    };
     this.dispatcher = new AwsJsonDispatcher(
       {
+        BaldrApiService: baldr,
         secretsmanager: {
           CreateSecret: (region, input) => sm.createSecret(region, input),
           GetSecretValue: (region, input) => sm.getSecretValue(region, input),
@@ -44,7 +77,12 @@ export class LocalAws {
           DescribeSecret: (region, input) => sm.describeSecret(region, input),
         },
       },
-      () => this.file.save(this.state),
+      () => this.save(),
     );
+  }
+
+  /** Persists the state (after API calls, and after admin actions that change it). */
+  save(): void {
+    this.file.save(this.state);
   }
 }

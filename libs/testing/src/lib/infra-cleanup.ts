@@ -1,5 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { WORKSPACE_ROOT } from './service-process';
+import { TestingException, TestingExceptionCode } from './testing.exception';
 
 /** Drops the given schemas (a suite's private ones) and everything in them. */
 export async function dropSchemas(databaseUrl: string, schemas: readonly string[]): Promise<void> {
@@ -7,7 +11,7 @@ export async function dropSchemas(databaseUrl: string, schemas: readonly string[
   await client.connect();
   try {
     for (const schema of schemas) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`refusing to drop schema ${schema}`);
+      if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TestingException(TestingExceptionCode.UnsafeCleanup, `refusing to drop schema ${schema}`);
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
   } finally {
@@ -17,7 +21,7 @@ export async function dropSchemas(databaseUrl: string, schemas: readonly string[
 
 /** Deletes every topic whose name starts with `prefix` (a suite's private namespace). */
 export async function deleteTopicsWithPrefix(brokers: readonly string[], prefix: string): Promise<void> {
-  if (!prefix) throw new Error('refusing to delete topics without a prefix');
+  if (!prefix) throw new TestingException(TestingExceptionCode.UnsafeCleanup, 'refusing to delete topics without a prefix');
   const admin = new Kafka({ brokers: [...brokers], clientId: 'it-cleanup', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
@@ -28,9 +32,34 @@ export async function deleteTopicsWithPrefix(brokers: readonly string[], prefix:
   }
 }
 
-/** A variable set by tools/infra/up.sh in .cache/infra.env (the integration runner exports them). */
-export function infraEnv(name: 'KAFKA_BROKERS' | 'DATABASE_URL' | 'SOFTHSM2_CONF' | 'PKCS11_MODULE'): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests with "npm run test:integration"`);
+/** Variables `tools/infra/up.sh` writes to `.cache/infra.env`. */
+export type InfraVariable = 'KAFKA_BROKERS' | 'DATABASE_URL' | 'SOFTHSM2_CONF' | 'PKCS11_MODULE';
+
+/**
+ * A variable describing the local infrastructure: from the environment (`npm run
+ * test:integration` exports them), else from `.cache/infra.env`, so a plain
+ * `npx jest -c jest.integration.config.ts` works once `npm run infra:up` has run.
+ *
+ * @throws TestingException (`MissingInfrastructure`) saying how to start it.
+ */
+export function infraEnv(name: InfraVariable): string {
+  const value = process.env[name] ?? readInfraEnvFile()[name];
+  if (!value) {
+    throw new TestingException(
+      TestingExceptionCode.MissingInfrastructure,
+      `${name} is not set and not in ${INFRA_ENV_FILE}: start the infrastructure (npm run infra:up) or run "npm run test:integration"`,
+    );
+  }
   return value;
+}
+
+const INFRA_ENV_FILE = join(WORKSPACE_ROOT, '.cache/infra.env');
+
+function readInfraEnvFile(): Record<string, string> {
+  if (!existsSync(INFRA_ENV_FILE)) return {};
+  const entries = readFileSync(INFRA_ENV_FILE, 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line.trim()))
+    .flatMap((m) => (m?.[1] && m[2] !== undefined ? [[m[1], m[2].replace(/^(['"])(.*)\1$/, '$2')] as const] : []));
+  return Object.fromEntries(entries);
 }

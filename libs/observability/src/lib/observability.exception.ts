@@ -1,0 +1,19 @@
+/** What went wrong while wiring logs, metrics or health checks. */
+export enum ObservabilityExceptionCode {
+  /** Two components registered a health check under the same name. */
+  DuplicateHealthCheck = 'DUPLICATE_HEALTH_CHECK',
+  /** A metric name is already registered as another kind of metric. */
+  MetricConflict = 'METRIC_CONFLICT',
+}
+
+/** The one exception of `@keyfleet/observability`; it signals programming errors at start-up. */
+export class ObservabilityException extends Error {
+  override readonly name = 'ObservabilityException';
+
+  constructor(
+    readonly code: ObservabilityExceptionCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,20 @@
+/** Why a service could not start. */
+export enum ServiceKitExceptionCode {
+  /** Nest could not build the application (a provider failed: database, Kafka...). Nest has logged the cause. */
+  AppCreationFailed = 'APP_CREATION_FAILED',
+  /** The HTTP server could not listen (address in use, no permission). */
+  ListenFailed = 'LISTEN_FAILED',
+}
+
+/** The exception of `@keyfleet/service-kit`'s bootstrap; `cause` is the underlying error. */
+export class ServiceKitException extends Error {
+  override readonly name = 'ServiceKitException';
+
+  constructor(
+    readonly code: ServiceKitExceptionCode,
+    message: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
