@@ -1,10 +1,36 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { INSTANT_TIMINGS, LocalAws, REALISTIC_TIMINGS } from '@keyfleet/local-aws';
 import type { CloudHsmLocalConfig } from './config/cloudhsm-local.config';
+import { AdminController } from './http/admin.controller';
+import { AwsEndpointMiddleware } from './http/aws-endpoint.middleware';
+import { LocalAwsExceptionFilter } from './http/local-aws-exception.filter';
 
-/** The AWS JSON 1.1 endpoints, the SoftHSM2-backed clusters and cloudhsm-cli arrive with the cloudhsm-local issue. */
+/** The AWS JSON 1.1 endpoint (CloudHSMv2, Secrets Manager) and the admin controls, over one persisted state. */
 @Module({})
-export class AppModule {
-  static register(_config: CloudHsmLocalConfig): DynamicModule {
-    return { module: AppModule };
+export class AppModule implements NestModule {
+  static register(config: CloudHsmLocalConfig): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [AdminController],
+      providers: [
+        {
+          provide: LocalAws,
+          useFactory: () =>
+            new LocalAws({
+              dataDir: config.dataDir,
+              account: config.account,
+              timings: config.timings === 'realistic' ? REALISTIC_TIMINGS : INSTANT_TIMINGS,
+              hsmsPerRegion: config.hsmsPerRegion,
+            }),
+        },
+        AwsEndpointMiddleware,
+        { provide: APP_FILTER, useClass: LocalAwsExceptionFilter },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AwsEndpointMiddleware).forRoutes({ path: '/', method: RequestMethod.POST });
   }
 }

@@ -1,14 +1,33 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { httpAndLogFields, loadConfig } from '@keyfleet/config';
 
 /**
- * cloudhsm-local: the AWS stand-in (CloudHSMv2, KMS, Secrets Manager protocols) on
- * 127.0.0.1:4510 by default. Variables: HTTP_HOST, HTTP_PORT, LOG_LEVEL. It takes no
- * Kafka or database settings: AWS does not talk to keyfleet's bus, so neither does its stand-in.
+ * cloudhsm-local: the AWS stand-in (CloudHSMv2, Secrets Manager and later KMS protocols)
+ * on 127.0.0.1:4510 by default. It takes no Kafka or database settings: AWS does not talk
+ * to keyfleet's bus, so neither does its stand-in.
+ *
+ * - CLOUDHSM_LOCAL_DATA_DIR: where state is persisted (default `.cache/cloudhsm-local`)
+ * - AWS_ACCOUNT_ID: the account in ARNs (default 111122223333, AWS's documentation account)
+ * - CLOUDHSM_LOCAL_TIMINGS: `instant` (tests) or `realistic` (demos: minutes per cluster/HSM)
+ * - CLOUDHSM_LOCAL_HSM_QUOTA: HSMs per account and region (AWS's default quota is 6)
  */
 export const cloudHsmLocalConfigSchema = z
-  .object(httpAndLogFields(4510))
-  .transform((env) => ({ http: { host: env.HTTP_HOST, port: env.HTTP_PORT }, log: { level: env.LOG_LEVEL } }));
+  .object({
+    ...httpAndLogFields(4510),
+    CLOUDHSM_LOCAL_DATA_DIR: z.string().min(1).default('.cache/cloudhsm-local'),
+    AWS_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'expected 12 digits').default('111122223333'),
+    CLOUDHSM_LOCAL_TIMINGS: z.enum(['instant', 'realistic']).default('instant'),
+    CLOUDHSM_LOCAL_HSM_QUOTA: z.string().regex(/^\d{1,3}$/, 'expected an integer 1-999').default('6').transform(Number),
+  })
+  .transform((env) => ({
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
+    log: { level: env.LOG_LEVEL },
+    dataDir: resolve(env.CLOUDHSM_LOCAL_DATA_DIR),
+    account: env.AWS_ACCOUNT_ID,
+    timings: env.CLOUDHSM_LOCAL_TIMINGS,
+    hsmsPerRegion: env.CLOUDHSM_LOCAL_HSM_QUOTA,
+  }));
 export type CloudHsmLocalConfig = z.output<typeof cloudHsmLocalConfigSchema>;
 
 /** Validates the environment; throws `ConfigException` naming every bad variable. */

@@ -8,6 +8,8 @@ import { SecretsManagerEmulator, emptySecretsManagerState, type SecretsManagerSt
 
 interface LocalAwsState {
   version: 1;
+  /** How far the emulated clock has been advanced: kept so a restart does not turn time back. */
+  clockOffsetMs?: number;
   secretsManager: SecretsManagerState;
   cloudHsm: CloudHsmV2State;
 }
@@ -44,6 +46,7 @@ export class LocalAws {
       cloudHsm: emptyCloudHsmV2State(),
     }));
     this.state = this.file.load();
+    if (this.state.clockOffsetMs && this.clock.offset < this.state.clockOffsetMs) this.clock.advance(this.state.clockOffsetMs - this.clock.offset);
     this.secretsManager = new SecretsManagerEmulator(this.state.secretsManager, this.clock, options.account);
     this.cloudHsm = new CloudHsmV2Emulator(this.state.cloudHsm, this.clock, options.account, options.timings ?? INSTANT_TIMINGS, {
       hsmsPerRegion: options.hsmsPerRegion ?? 6,
@@ -83,6 +86,7 @@ export class LocalAws {
 
   /** Persists the state (after API calls, and after admin actions that change it). */
   save(): void {
+    this.state.clockOffsetMs = this.clock.offset;
     this.file.save(this.state);
   }
 }

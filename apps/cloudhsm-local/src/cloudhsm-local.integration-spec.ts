@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createCloudHsmV2Client, createCluster, describeAllClusters } from '@keyfleet/aws';
+import { builtEntry, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
+
+/** The cloudhsm-local process as services see it: one endpoint, real SDK clients, state kept across restarts. */
+describe('cloudhsm-local process', () => {
+  let dataDir: string;
+  let port: number;
+  let sut: ServiceProcess;
+  const start = () =>
+    startService({
+      entry: builtEntry('cloudhsm-local'),
+      env: { PATH: process.env['PATH'], CLOUDHSM_LOCAL_DATA_DIR: dataDir, CLOUDHSM_LOCAL_TIMINGS: 'realistic', LOG_LEVEL: 'warn' },
+      port,
+    });
+  const config = () => ({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const advance = async (ms: number) => {
+    const res = await fetch(`${sut.url}/admin/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms }) });
+    expect(res.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cloudhsm-local-it-'));
+    port = await freePort();
+    sut = await start();
+  });
+
+  afterAll(async () => {
+    await sut.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves CloudHSMv2 and Secrets Manager on one endpoint, with realistic timings driven by the admin clock', async () => {
+    const hsm = createCloudHsmV2Client(config());
+    const cluster = await createCluster(hsm, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'], Mode: 'NON_FIPS' });
+    expect(cluster.State).toBe('CREATE_IN_PROGRESS');
+    await advance(3 * 60_000);
+    await hsm.send(new CreateHsmCommand({ ClusterId: cluster.ClusterId!, AvailabilityZone: 'us-east-1a' }));
+    await advance(8 * 60_000);
+    const [described] = await describeAllClusters(hsm, { clusterIds: [cluster.ClusterId!] });
+    expect(described).toMatchObject({ State: 'UNINITIALIZED', Mode: 'NON_FIPS' });
+    expect(described?.Hsms?.[0]?.State).toBe('ACTIVE');
+
+    const sm = new SecretsManagerClient(config());
+    await sm.send(new CreateSecretCommand({ Name: 'keyfleet/cu/app', SecretString: 'app:password-1' }));
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'keyfleet/cu/app' }))).SecretString).toBe('app:password-1');
+  });
+
+  it('keeps its state and its clock across a restart', async () => {
+    const before = (await (await fetch(`${sut.url}/admin/clock`)).json()) as { offsetMs: number };
+    expect((await sut.stop()).code).toBe(0);
+    sut = await start();
+    const after = (await (await fetch(`${sut.url}/admin/clock`)).json()) as { offsetMs: number };
+    expect(after.offsetMs).toBe(before.offsetMs);
+    expect(await describeAllClusters(createCloudHsmV2Client(config()))).toHaveLength(1);
+    const sm = new SecretsManagerClient(config());
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'keyfleet/cu/app' }))).SecretString).toBe('app:password-1');
+  });
+
+  it('refuses a bad admin request with a reason', async () => {
+    const res = await fetch(`${sut.url}/admin/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ms":-5}' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ message: 'ms: expected an integer number of milliseconds, 0 to 400 days' });
+  });
+});
