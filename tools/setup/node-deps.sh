@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Installs the workspace's npm dependencies exactly as locked (npm ci), only when
-# node_modules is missing or older than package-lock.json. Idempotent.
+# Installs the workspace's npm dependencies as locked, only when node_modules is missing or
+# older than package-lock.json. Idempotent.
+#
+# `npm install` rather than `npm ci`: with this machine's npm 11 and its
+# omit-lockfile-registry-resolved setting, the lock file leaves out the optional
+# per-platform packages of native modules (@swc/core-darwin-*, ...), and `npm ci` then
+# refuses the lock as out of sync. `npm install` with the lock present installs the locked
+# versions and leaves the lock unchanged (checked on a clean clone).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -20,6 +26,6 @@ if [ -f "$marker" ] && [ "$marker" -nt package-lock.json ]; then
   echo "[setup] npm dependencies up to date"
   exit 0
 fi
-echo "[setup] installing npm dependencies (npm ci)"
-npm ci --no-audit --no-fund --loglevel=error
+echo "[setup] installing npm dependencies (npm install from package-lock.json)"
+npm install --no-audit --no-fund --loglevel=error
 touch "$marker"
