@@ -23,6 +23,9 @@ set +a
 stage "type check"
 npx tsc -p tsconfig.json --noEmit
 stage "lint (module boundaries, zero warnings)"
+# The boundary rule reads Nx's cached project graph; on a fresh clone there is none and the
+# rule would silently skip, so compute it first.
+npx nx show projects >/dev/null
 npx eslint --max-warnings 0 .
 stage "unit tests"
 unit_rc=0

@@ -48,7 +48,7 @@ describe('CloudHSMv2 through @aws-sdk/client-cloudhsm-v2', () => {
       dataDir,
       account: '111122223333',
       clock: new AdjustableClock(() => Date.UTC(2026, 10, 22, 9, 0, 0)),
-      timings: { clusterCreateMs: 2 * MINUTE, hsmCreateMs: 5 * MINUTE, hsmDeleteMs: MINUTE, clusterDeleteMs: MINUTE, backupMs: MINUTE, migrationStepMs: 30 * MINUTE },
+      timings: { clusterCreateMs: 2 * MINUTE, hsmCreateMs: 5 * MINUTE, hsmDeleteMs: MINUTE, clusterDeleteMs: MINUTE, clusterInitializeMs: MINUTE, backupMs: MINUTE, migrationStepMs: 30 * MINUTE },
     });
     server = createServer(localAws.dispatcher.listener());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -59,6 +59,7 @@ export class LocalAws {
       CreateHsm: (r, i) => hsm.createHsm(r, i),
       DeleteHsm: (r, i) => hsm.deleteHsm(r, i),
       DeleteCluster: (r, i) => hsm.deleteCluster(r, i),
+      InitializeCluster: (r, i) => hsm.initializeCluster(r, i),
       ModifyCluster: (r, i) => hsm.modifyCluster(r, i),
       DescribeBackups: (r, i) => hsm.describeBackups(r, i),
       DeleteBackup: (r, i) => hsm.deleteBackup(r, i),

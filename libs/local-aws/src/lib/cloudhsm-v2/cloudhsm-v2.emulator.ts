@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { createClusterCsr, publicKeyOfCsr } from './cluster-csr';
 import { z } from 'zod';
 import { epochSeconds, type Clock } from '../protocol/clock';
 import { LocalAwsErrorType as E, LocalAwsException } from '../protocol/local-aws.exception';
@@ -49,6 +50,11 @@ const schemas = {
   createHsm: z.object({ ClusterId: clusterId, AvailabilityZone: z.string().regex(/^[a-z]{2}(-(gov|isob|iso))?-(east|west|north|south|central){1,2}-\d[a-z]$/, 'Member must satisfy the availability zone pattern'), IpAddress: z.string().optional() }),
   deleteHsm: z.object({ ClusterId: clusterId, HsmId: z.string().optional(), EniId: z.string().optional(), EniIp: z.string().optional() }),
   clusterOnly: z.object({ ClusterId: clusterId }),
+  initializeCluster: z.object({
+    ClusterId: clusterId,
+    SignedCert: z.string().min(1).max(5000),
+    TrustAnchor: z.string().min(1).max(5000),
+  }),
   describeBackups: z.object({
     Filters: z.record(z.array(z.string())).optional(),
     NextToken: nextToken,
@@ -132,7 +138,7 @@ export class CloudHsmV2Emulator {
     return { Clusters: page.items.map((c) => this.clusterView(c)), ...(page.next ? { NextToken: page.next } : {}) };
   }
 
-  createHsm(region: string, raw: unknown) {
+  async createHsm(region: string, raw: unknown) {
     const input = parseInput(schemas.createHsm, raw);
     this.tick(region);
     const cluster = this.cluster(region, input.ClusterId);
@@ -154,6 +160,8 @@ export class CloudHsmV2Emulator {
       state: 'CREATE_IN_PROGRESS',
       dueMs: this.now() + this.timings.hsmCreateMs,
     };
+    // The first HSM of an uninitialized cluster makes the cluster's key pair and CSR.
+    if (cluster.state === 'UNINITIALIZED' && !cluster.csrPem) cluster.csrPem = await createClusterCsr(cluster.clusterId);
     cluster.hsms.push(hsm);
     this.tick(region);
     return { Hsm: this.hsmView(cluster, hsm) };
@@ -173,6 +181,30 @@ export class CloudHsmV2Emulator {
     hsm.dueMs = this.now() + this.timings.hsmDeleteMs;
     this.tick(region);
     return { HsmId: hsm.hsmId };
+  }
+
+  /**
+   * Checks, with real X.509 verification, that TrustAnchor is self-signed, that SignedCert
+   * was issued and signed by it, and that SignedCert certifies the key of the cluster's CSR.
+   */
+  initializeCluster(region: string, raw: unknown) {
+    const input = parseInput(schemas.initializeCluster, raw);
+    this.tick(region);
+    const cluster = this.cluster(region, input.ClusterId);
+    if (cluster.state !== 'UNINITIALIZED') throw invalid(`Cluster ${cluster.clusterId} is ${cluster.state}, not UNINITIALIZED`);
+    if (!cluster.csrPem || !cluster.hsms.some((h) => h.state === 'ACTIVE')) throw invalid('The cluster has no CSR yet: create an HSM first');
+    const anchor = parseCertificate(input.TrustAnchor, 'TrustAnchor');
+    const signed = parseCertificate(input.SignedCert, 'SignedCert');
+    if (!anchor.checkIssued(anchor) || !anchor.verify(anchor.publicKey)) throw invalid('TrustAnchor is not a self-signed certificate');
+    if (!signed.checkIssued(anchor) || !signed.verify(anchor.publicKey)) throw invalid('SignedCert is not signed by the TrustAnchor');
+    const certifiedKey = signed.publicKey.export({ type: 'spki', format: 'der' });
+    if (!certifiedKey.equals(publicKeyOfCsr(cluster.csrPem))) throw invalid('SignedCert does not certify the key of the cluster CSR');
+    cluster.state = 'INITIALIZE_IN_PROGRESS';
+    cluster.dueMs = this.now() + this.timings.clusterInitializeMs;
+    cluster.clusterCertificatePem = input.SignedCert;
+    cluster.trustAnchorPem = input.TrustAnchor;
+    this.tick(region);
+    return { State: 'INITIALIZE_IN_PROGRESS', StateMessage: 'Cluster is initializing. State will change to INITIALIZED upon completion.' };
   }
 
   deleteCluster(region: string, raw: unknown) {
@@ -369,6 +401,10 @@ export class CloudHsmV2Emulator {
       cluster.state = cluster.sourceBackupId ? 'INITIALIZED' : 'UNINITIALIZED';
       delete cluster.dueMs;
     }
+    if (cluster.state === 'INITIALIZE_IN_PROGRESS' && (cluster.dueMs ?? 0) <= now) {
+      cluster.state = 'INITIALIZED';
+      delete cluster.dueMs;
+    }
     if (cluster.state === 'DELETE_IN_PROGRESS' && (cluster.dueMs ?? 0) <= now) {
       cluster.state = 'DELETED';
       delete cluster.dueMs;
@@ -520,7 +556,10 @@ export class CloudHsmV2Emulator {
     return {
       BackupPolicy: 'DEFAULT',
       BackupRetentionPolicy: { Type: 'DAYS', Value: String(c.retentionDays) },
-      Certificates: {},
+      Certificates: {
+        ...(c.state === 'UNINITIALIZED' && c.csrPem && c.hsms.some((h) => h.state === 'ACTIVE') ? { ClusterCsr: c.csrPem } : {}),
+        ...(c.clusterCertificatePem ? { ClusterCertificate: c.clusterCertificatePem } : {}),
+      },
       ClusterId: c.clusterId,
       CreateTimestamp: epochSeconds(new Date(c.createdMs)),
       Hsms: c.hsms.map((h) => this.hsmView(c, h)),
@@ -567,6 +606,14 @@ export class CloudHsmV2Emulator {
       HsmType: b.hsmType,
       Mode: b.mode,
     };
+  }
+}
+
+function parseCertificate(pem: string, field: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    throw invalid(`${field} is not a valid PEM-encoded X.509 certificate`);
   }
 }
 

@@ -54,6 +54,11 @@ export interface ClusterRecord {
   migration?: { fromType: HsmType; toType: HsmType; startedMs: number; rollbackUntilMs: number; hsmsDone: number };
   /** Last time a backup was taken (daily backups are due 24 h after it). */
   lastBackupMs?: number;
+  /** The cluster's certificate signing request, made with its first HSM (PEM). */
+  csrPem?: string;
+  /** The certificate the owner signed for it at InitializeCluster, and their trust anchor (PEM). */
+  clusterCertificatePem?: string;
+  trustAnchorPem?: string;
 }
 
 export interface BackupRecord {
@@ -93,6 +98,7 @@ export interface CloudHsmTimings {
   readonly hsmCreateMs: number;
   readonly hsmDeleteMs: number;
   readonly clusterDeleteMs: number;
+  readonly clusterInitializeMs: number;
   readonly backupMs: number;
   /** Replacing one HSM during an hsm1 -> hsm2m migration or a rollback. */
   readonly migrationStepMs: number;
@@ -103,6 +109,7 @@ export const INSTANT_TIMINGS: CloudHsmTimings = {
   hsmCreateMs: 0,
   hsmDeleteMs: 0,
   clusterDeleteMs: 0,
+  clusterInitializeMs: 0,
   backupMs: 0,
   migrationStepMs: 0,
 };
@@ -113,6 +120,7 @@ export const REALISTIC_TIMINGS: CloudHsmTimings = {
   hsmCreateMs: 8 * 60_000,
   hsmDeleteMs: 2 * 60_000,
   clusterDeleteMs: 2 * 60_000,
+  clusterInitializeMs: 60_000,
   backupMs: 60_000,
   migrationStepMs: 30 * 60_000,
 };

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAwsErrorType as E, LocalAwsException } from './local-aws.exception';
 
 /** One operation: the request's region and parsed body in, the response body out. */
-export type AwsOperation = (region: string, input: unknown) => unknown;
+export type AwsOperation = (region: string, input: unknown) => unknown;  // may return a promise
 
 /** Operations of one service, by the prefix of `X-Amz-Target` (`secretsmanager`, `BaldrApiService`, `TrentService`). */
 export type AwsServiceTable = Readonly<Record<string, Readonly<Record<string, AwsOperation>>>>;
@@ -61,7 +61,7 @@ export class AwsJsonDispatcher {
         throw new LocalAwsException(E.SerializationException, 'Request body must be a JSON object');
       }
       await this.beforeOperation(request.target ?? '', region, input);
-      const output = op(region, input);
+      const output: unknown = await op(region, input);
       this.afterOperation(request.target ?? '');
       return { status: 200, headers: this.headers(requestId), body: JSON.stringify(output ?? {}) };
     } catch (err) {
