@@ -5,3 +5,4 @@ export { LocalAwsErrorType, LocalAwsException } from './lib/protocol/local-aws.e
 export { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsManagerEmulator, type SecretsManagerState } from './lib/secrets-manager/secrets-manager.emulator';
 export { CloudHsmV2Emulator } from './lib/cloudhsm-v2/cloudhsm-v2.emulator';
 export { INSTANT_TIMINGS, REALISTIC_TIMINGS, type CloudHsmTimings, type CloudHsmV2State } from './lib/cloudhsm-v2/cloudhsm-v2.model';
+export { KmsEmulator, type KmsState } from './lib/kms/kms.emulator';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CloudHsmV2Emulator } from './cloudhsm-v2/cloudhsm-v2.emulator';
 import { INSTANT_TIMINGS, emptyCloudHsmV2State, type CloudHsmTimings, type CloudHsmV2State } from './cloudhsm-v2/cloudhsm-v2.model';
+import { KmsEmulator, emptyKmsState, type KmsState } from './kms/kms.emulator';
 import { AwsJsonDispatcher, type AwsOperation } from './protocol/aws-json.dispatcher';
 import { AdjustableClock } from './protocol/clock';
 import { StateFile } from './protocol/state-file';
@@ -12,6 +13,7 @@ interface LocalAwsState {
   clockOffsetMs?: number;
   secretsManager: SecretsManagerState;
   cloudHsm: CloudHsmV2State;
+  kms?: KmsState;
 }
 
 export interface LocalAwsOptions {
@@ -34,6 +36,7 @@ export class LocalAws {
   readonly clock: AdjustableClock;
   readonly secretsManager: SecretsManagerEmulator;
   readonly cloudHsm: CloudHsmV2Emulator;
+  readonly kms: KmsEmulator;
   readonly dispatcher: AwsJsonDispatcher;
   private readonly file: StateFile<LocalAwsState>;
   private readonly state: LocalAwsState;
@@ -51,6 +54,18 @@ export class LocalAws {
     this.cloudHsm = new CloudHsmV2Emulator(this.state.cloudHsm, this.clock, options.account, options.timings ?? INSTANT_TIMINGS, {
       hsmsPerRegion: options.hsmsPerRegion ?? 6,
     });
+    this.kms = new KmsEmulator((this.state.kms ??= emptyKmsState()), this.clock, options.account);
+    const kms = this.kms;
+    const trent: Record<string, AwsOperation> = {
+      CreateKey: (r, i) => kms.createKey(r, i),
+      DescribeKey: (r, i) => kms.describeKey(r, i),
+      GetParametersForImport: (r, i) => kms.getParametersForImport(r, i),
+      ImportKeyMaterial: (r, i) => kms.importKeyMaterial(r, i),
+      Sign: (r, i) => kms.sign(r, i),
+      Verify: (r, i) => kms.verify(r, i),
+      GetPublicKey: (r, i) => kms.getPublicKey(r, i),
+      ScheduleKeyDeletion: (r, i) => kms.scheduleKeyDeletion(r, i),
+    };
     const sm = this.secretsManager;
     const hsm = this.cloudHsm;
     const baldr: Record<string, AwsOperation> = {
@@ -73,6 +88,7 @@ export class LocalAws {
     this.dispatcher = new AwsJsonDispatcher(
       {
         BaldrApiService: baldr,
+        TrentService: trent,
         secretsmanager: {
           CreateSecret: (region, input) => sm.createSecret(region, input),
           GetSecretValue: (region, input) => sm.getSecretValue(region, input),

@@ -16,6 +16,16 @@ export enum LocalAwsErrorType {
   CloudHsmService = 'CloudHsmServiceException',
   CloudHsmTag = 'CloudHsmTagException',
   CloudHsmResourceLimitExceeded = 'CloudHsmResourceLimitExceededException',
+  // KMS
+  KmsNotFound = 'NotFoundException',
+  KmsInvalidState = 'KMSInvalidStateException',
+  KmsInvalidSignature = 'KMSInvalidSignatureException',
+  UnsupportedOperation = 'UnsupportedOperationException',
+  InvalidImportToken = 'InvalidImportTokenException',
+  ExpiredImportToken = 'ExpiredImportTokenException',
+  IncorrectKeyMaterial = 'IncorrectKeyMaterialException',
+  InvalidCiphertext = 'InvalidCiphertextException',
+  InvalidKeyUsage = 'InvalidKeyUsageException',
   // Protocol level (any service)
   Validation = 'ValidationException',
   UnknownOperation = 'UnknownOperationException',
