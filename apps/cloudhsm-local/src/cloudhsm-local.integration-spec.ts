@@ -62,8 +62,25 @@ describe('cloudhsm-local process', () => {
     const after = (await (await fetch(`${sut.url}/admin/clock`)).json()) as { offsetMs: number };
     expect(after.offsetMs).toBe(before.offsetMs);
     expect(await describeAllClusters(createCloudHsmV2Client(config()))).toHaveLength(1);
+
     const sm = new SecretsManagerClient(config());
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'keyfleet/cu/app' }))).SecretString).toBe('app:password-1');
+  });
+
+  it('fails a cluster\'s API calls on demand, and only that cluster\'s', async () => {
+    const hsm = createCloudHsmV2Client(config());
+    const [faulty] = await describeAllClusters(hsm);
+    const healthy = await createCluster(hsm, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] });
+    const post = (body: unknown) => fetch(`${sut.url}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ target: 'BaldrApiService', clusterId: faulty!.ClusterId, errorRate: 1 })).status).toBe(200);
+    await expect(describeAllClusters(hsm, { clusterIds: [faulty!.ClusterId!] })).rejects.toMatchObject({
+      name: 'CloudHsmInternalFailureException',
+      $metadata: { httpStatusCode: 500 },
+    });
+    await expect(describeAllClusters(hsm, { clusterIds: [healthy.ClusterId!] })).resolves.toHaveLength(1);
+    expect((await post({ target: 'Nope' })).status).toBe(400);
+    expect((await fetch(`${sut.url}/admin/faults`, { method: 'DELETE' })).status).toBe(200);
+    await expect(describeAllClusters(hsm, { clusterIds: [faulty!.ClusterId!] })).resolves.toHaveLength(1);
   });
 
   it('refuses a bad admin request with a reason', async () => {

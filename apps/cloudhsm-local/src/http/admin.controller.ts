@@ -1,5 +1,15 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { LocalAws } from '@keyfleet/local-aws';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { z } from 'zod';
+import { LocalAws, type FaultRule } from '@keyfleet/local-aws';
+
+const faultRule = z.object({
+  target: z.string().regex(/^(BaldrApiService|TrentService|secretsmanager)(\.[A-Za-z]+)?$/, 'expected BaldrApiService, TrentService or secretsmanager, optionally .Operation'),
+  clusterId: z.string().regex(/^cluster-[2-7a-zA-Z]{11,16}$/).optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+  errorRate: z.number().min(0).max(1).default(1),
+  latencyMs: z.number().int().min(0).max(600_000).default(0),
+  error: z.enum(['internal', 'throttling']).default('internal'),
+});
 
 /**
  * Test and demo controls that AWS does not have: move the clock, degrade an HSM, activate a
@@ -25,6 +35,31 @@ export class AdminController {
     this.localAws.clock.advance(ms);
     this.localAws.save();
     return this.clock();
+  }
+
+  /** Makes matching API calls fail (errorRate) and/or slow (latencyMs) until cleared. */
+  @Post('faults')
+  @HttpCode(200)
+  setFault(@Body() body: unknown): { faults: readonly FaultRule[] } {
+    const parsed = faultRule.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new BadRequestException(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+    }
+    this.localAws.faults.set(parsed.data);
+    return { faults: this.localAws.faults.list() };
+  }
+
+  @Get('faults')
+  faults(): { faults: readonly FaultRule[] } {
+    return { faults: this.localAws.faults.list() };
+  }
+
+  @Delete('faults')
+  @HttpCode(200)
+  clearFaults(): { faults: readonly FaultRule[] } {
+    this.localAws.faults.clear();
+    return { faults: [] };
   }
 
   @Post('regions/:region/clusters/:clusterId/activate')

@@ -3,6 +3,7 @@ import { CloudHsmV2Emulator } from './cloudhsm-v2/cloudhsm-v2.emulator';
 import { INSTANT_TIMINGS, emptyCloudHsmV2State, type CloudHsmTimings, type CloudHsmV2State } from './cloudhsm-v2/cloudhsm-v2.model';
 import { KmsEmulator, emptyKmsState, type KmsState } from './kms/kms.emulator';
 import { AwsJsonDispatcher, type AwsOperation } from './protocol/aws-json.dispatcher';
+import { FaultInjector } from './protocol/fault-injector';
 import { AdjustableClock } from './protocol/clock';
 import { StateFile } from './protocol/state-file';
 import { SecretsManagerEmulator, emptySecretsManagerState, type SecretsManagerState } from './secrets-manager/secrets-manager.emulator';
@@ -37,6 +38,8 @@ export class LocalAws {
   readonly secretsManager: SecretsManagerEmulator;
   readonly cloudHsm: CloudHsmV2Emulator;
   readonly kms: KmsEmulator;
+  /** Injected API faults (admin endpoint); none unless set. */
+  readonly faults = new FaultInjector();
   readonly dispatcher: AwsJsonDispatcher;
   private readonly file: StateFile<LocalAwsState>;
   private readonly state: LocalAwsState;
@@ -98,6 +101,7 @@ export class LocalAws {
         },
       },
       () => this.save(),
+      (target, region, input) => this.faults.apply(target, region, input),
     );
   }
 
