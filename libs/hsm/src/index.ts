@@ -1,0 +1,2 @@
+export { HsmException, HsmExceptionCode } from './lib/hsm.exception';
+export { loadIsolatedModule } from './lib/isolated-module';
