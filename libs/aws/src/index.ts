@@ -1,4 +1,5 @@
 export {
+  cloudHsmBackupCatalog,
   createCloudHsmV2Client,
   createCluster,
   describeAllBackups,

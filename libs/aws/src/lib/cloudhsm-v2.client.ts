@@ -1,6 +1,7 @@
 import {
   CloudHSMV2Client,
   CreateClusterCommand,
+  DeleteBackupCommand,
   DescribeBackupsCommand,
   DescribeClustersCommand,
   ModifyClusterCommand,
@@ -165,4 +166,23 @@ export async function modifyCluster(client: CloudHSMV2Client, input: ModifyClust
   // The serializer sends every field of the input as JSON; only the old type is narrower.
   const output = await client.send(new ModifyClusterCommand(input as ModifyClusterRequest));
   return output.Cluster as ClusterDescription;
+}
+
+/** A cluster's backups as keyfleet's backup hygiene sees them (the `BackupCatalog` port). */
+export function cloudHsmBackupCatalog(client: CloudHSMV2Client) {
+  return {
+    async listBackups(clusterId: string) {
+      const backups = await describeAllBackups(client, { Filters: { clusterIds: [clusterId] } });
+      return backups.map((b) => ({
+        backupId: b.BackupId ?? '',
+        clusterId: b.ClusterId ?? clusterId,
+        state: b.BackupState ?? 'UNKNOWN',
+        createdAt: b.CreateTimestamp ?? new Date(0),
+        neverExpires: b.NeverExpires ?? false,
+      }));
+    },
+    async deleteBackup(backupId: string): Promise<void> {
+      await client.send(new DeleteBackupCommand({ BackupId: backupId }));
+    },
+  };
 }
