@@ -28,7 +28,10 @@ for entry in "${PLATFORM_APPS[@]}"; do
     continue
   fi
   if app_pid "$name" >/dev/null; then kill -TERM "$(app_pid "$name")" || true; sleep 1; fi
-  HTTP_PORT="$port" setsid node "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
+  # cloudhsm-local keeps its state in the cache and seeds the demo estate (an ACTIVE
+  # hsm1.medium FIPS cluster with two HSMs) on first start.
+  HTTP_PORT="$port" CLOUDHSM_LOCAL_DATA_DIR="$CACHE/cloudhsm-local" CLOUDHSM_LOCAL_DEMO_ESTATE="${CLOUDHSM_LOCAL_DEMO_ESTATE:-us-east-1}" \
+    setsid node "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
 done
 for entry in "${PLATFORM_APPS[@]}"; do
@@ -42,6 +45,7 @@ for entry in "${PLATFORM_APPS[@]}"; do
   say "$name: healthy at http://$INFRA_HOST:$port/health"
 done
 
+say "cloudhsm-local demo estate: $(curl -fsS "http://$INFRA_HOST:4510/admin/estate" || echo 'not available')"
 say "all apps healthy; running the smoke scenario"
 echo
 node dist/apps/cli/src/main.js smoke --actor "${KEYFLEET_OPERATOR:-local-operator}"

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { INSTANT_TIMINGS, LocalAws, REALISTIC_TIMINGS } from '@keyfleet/local-aws';
 import type { CloudHsmLocalConfig } from './config/cloudhsm-local.config';
 import { AdminController } from './http/admin.controller';
+import { DEMO_ESTATE_REGION, DemoEstateSeeder } from './demo-estate.provider';
 import { AwsEndpointMiddleware } from './http/aws-endpoint.middleware';
 import { LocalAwsExceptionFilter } from './http/local-aws-exception.filter';
 
@@ -25,6 +26,8 @@ export class AppModule implements NestModule {
             }),
         },
         AwsEndpointMiddleware,
+        { provide: DEMO_ESTATE_REGION, useValue: config.demoEstateRegion },
+        DemoEstateSeeder,
         { provide: APP_FILTER, useClass: LocalAwsExceptionFilter },
       ],
     };

@@ -11,10 +11,10 @@ describe('cloudhsm-local process', () => {
   let dataDir: string;
   let port: number;
   let sut: ServiceProcess;
-  const start = () =>
+  const start = (extra: NodeJS.ProcessEnv = {}) =>
     startService({
       entry: builtEntry('cloudhsm-local'),
-      env: { PATH: process.env['PATH'], CLOUDHSM_LOCAL_DATA_DIR: dataDir, CLOUDHSM_LOCAL_TIMINGS: 'realistic', LOG_LEVEL: 'warn' },
+      env: { PATH: process.env['PATH'], CLOUDHSM_LOCAL_DATA_DIR: dataDir, CLOUDHSM_LOCAL_TIMINGS: 'realistic', LOG_LEVEL: 'warn', ...extra },
       port,
     });
   const config = () => ({
@@ -81,6 +81,17 @@ describe('cloudhsm-local process', () => {
     expect((await post({ target: 'Nope' })).status).toBe(400);
     expect((await fetch(`${sut.url}/admin/faults`, { method: 'DELETE' })).status).toBe(200);
     await expect(describeAllClusters(hsm, { clusterIds: [faulty!.ClusterId!] })).resolves.toHaveLength(1);
+  });
+
+  it('seeds the demo estate when asked: an ACTIVE hsm1.medium FIPS cluster with two HSMs in two zones', async () => {
+    expect((await fetch(`${sut.url}/admin/estate`)).status).toBe(404);
+    await sut.stop();
+    sut = await start({ CLOUDHSM_LOCAL_DEMO_ESTATE: 'us-east-1' });
+    const estate = (await (await fetch(`${sut.url}/admin/estate`)).json()) as { clusterId: string; created: boolean };
+    expect(estate.created).toBe(true);
+    const [cluster] = await describeAllClusters(createCloudHsmV2Client(config()), { clusterIds: [estate.clusterId] });
+    expect(cluster).toMatchObject({ State: 'ACTIVE', HsmType: 'hsm1.medium', Mode: 'FIPS' });
+    expect(new Set(cluster?.Hsms?.map((h) => h.AvailabilityZone))).toEqual(new Set(['us-east-1a', 'us-east-1b']));
   });
 
   it('refuses a bad admin request with a reason', async () => {

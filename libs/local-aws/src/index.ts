@@ -7,3 +7,4 @@ export { CloudHsmV2Emulator } from './lib/cloudhsm-v2/cloudhsm-v2.emulator';
 export { INSTANT_TIMINGS, REALISTIC_TIMINGS, type CloudHsmTimings, type CloudHsmV2State } from './lib/cloudhsm-v2/cloudhsm-v2.model';
 export { KmsEmulator, type KmsState } from './lib/kms/kms.emulator';
 export { FaultInjector, type FaultRule } from './lib/protocol/fault-injector';
+export { DEMO_TAG, seedDemoEstate, type DemoEstate } from './lib/demo-estate';

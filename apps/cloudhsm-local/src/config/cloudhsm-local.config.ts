@@ -11,6 +11,7 @@ import { httpAndLogFields, loadConfig } from '@keyfleet/config';
  * - AWS_ACCOUNT_ID: the account in ARNs (default 111122223333, AWS's documentation account)
  * - CLOUDHSM_LOCAL_TIMINGS: `instant` (tests) or `realistic` (demos: minutes per cluster/HSM)
  * - CLOUDHSM_LOCAL_HSM_QUOTA: HSMs per account and region (AWS's default quota is 6)
+ * - CLOUDHSM_LOCAL_DEMO_ESTATE: a region to seed with the demo estate at start, or `off`
  */
 export const cloudHsmLocalConfigSchema = z
   .object({
@@ -19,6 +20,10 @@ export const cloudHsmLocalConfigSchema = z
     AWS_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'expected 12 digits').default('111122223333'),
     CLOUDHSM_LOCAL_TIMINGS: z.enum(['instant', 'realistic']).default('instant'),
     CLOUDHSM_LOCAL_HSM_QUOTA: z.string().regex(/^\d{1,3}$/, 'expected an integer 1-999').default('6').transform(Number),
+    CLOUDHSM_LOCAL_DEMO_ESTATE: z
+      .string()
+      .regex(/^(off|[a-z]{2}(-[a-z]+)+-\d)$/, 'expected off or a region such as us-east-1')
+      .default('off'),
   })
   .transform((env) => ({
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
@@ -27,6 +32,7 @@ export const cloudHsmLocalConfigSchema = z
     account: env.AWS_ACCOUNT_ID,
     timings: env.CLOUDHSM_LOCAL_TIMINGS,
     hsmsPerRegion: env.CLOUDHSM_LOCAL_HSM_QUOTA,
+    demoEstateRegion: env.CLOUDHSM_LOCAL_DEMO_ESTATE === 'off' ? undefined : env.CLOUDHSM_LOCAL_DEMO_ESTATE,
   }));
 export type CloudHsmLocalConfig = z.output<typeof cloudHsmLocalConfigSchema>;
 

@@ -1,6 +1,7 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { LocalAws, type FaultRule } from '@keyfleet/local-aws';
+import { LocalAws, type DemoEstate, type FaultRule } from '@keyfleet/local-aws';
+import { DemoEstateSeeder } from '../demo-estate.provider';
 
 const faultRule = z.object({
   target: z.string().regex(/^(BaldrApiService|TrentService|secretsmanager)(\.[A-Za-z]+)?$/, 'expected BaldrApiService, TrentService or secretsmanager, optionally .Operation'),
@@ -17,7 +18,17 @@ const faultRule = z.object({
  */
 @Controller('admin')
 export class AdminController {
-  constructor(@Inject(LocalAws) private readonly localAws: LocalAws) {}
+  constructor(
+    @Inject(LocalAws) private readonly localAws: LocalAws,
+    @Inject(DemoEstateSeeder) private readonly demo: DemoEstateSeeder,
+  ) {}
+
+  /** The demo estate seeded at start (404 when CLOUDHSM_LOCAL_DEMO_ESTATE is off). */
+  @Get('estate')
+  estate(): DemoEstate {
+    if (!this.demo.estate) throw new NotFoundException('no demo estate: start with CLOUDHSM_LOCAL_DEMO_ESTATE=<region>');
+    return this.demo.estate;
+  }
 
   @Get('clock')
   clock(): { now: string; offsetMs: number } {

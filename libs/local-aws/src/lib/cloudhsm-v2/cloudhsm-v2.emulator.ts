@@ -365,6 +365,15 @@ export class CloudHsmV2Emulator {
     cluster.state = 'INITIALIZED';
   }
 
+  /** Completes all of a cluster's work in progress now, whatever the timings (seeding only). */
+  completeNow(region: string, clusterIdValue: string): void {
+    const cluster = this.cluster(region, clusterIdValue);
+    const now = this.now();
+    if (cluster.dueMs !== undefined) cluster.dueMs = now;
+    for (const hsm of cluster.hsms) if (hsm.dueMs !== undefined) hsm.dueMs = now;
+    this.tick(region);
+  }
+
   /** True while the cluster only accepts reads (hsm1 -> hsm2m migration or its rollback). */
   isLimitedWrite(region: string, clusterIdValue: string): boolean {
     this.tick(region);

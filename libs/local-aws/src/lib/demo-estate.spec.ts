@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REALISTIC_TIMINGS } from './cloudhsm-v2/cloudhsm-v2.model';
+import { seedDemoEstate } from './demo-estate';
+import { LocalAws } from './local-aws';
+
+describe(seedDemoEstate.name, () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'demo-estate-'));
+  });
+
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('creates an active hsm1.medium FIPS cluster with two HSMs in different zones, even with realistic timings', async () => {
+    const localAws = new LocalAws({ dataDir, account: '111122223333', timings: REALISTIC_TIMINGS });
+    const estate = await seedDemoEstate(localAws);
+    expect(estate.created).toBe(true);
+    const { Clusters } = localAws.cloudHsm.describeClusters('us-east-1', { Filters: { clusterIds: [estate.clusterId] } }) as {
+      Clusters: { State: string; HsmType: string; Mode: string; Hsms: { AvailabilityZone: string; State: string }[] }[];
+    };
+    expect(Clusters[0]).toMatchObject({ State: 'ACTIVE', HsmType: 'hsm1.medium', Mode: 'FIPS' });
+    expect(Clusters[0]?.Hsms.map((h) => [h.AvailabilityZone, h.State])).toEqual([
+      ['us-east-1a', 'ACTIVE'],
+      ['us-east-1b', 'ACTIVE'],
+    ]);
+  });
+
+  it('is idempotent across restarts', async () => {
+    const first = await seedDemoEstate(new LocalAws({ dataDir, account: '111122223333' }));
+    const second = await seedDemoEstate(new LocalAws({ dataDir, account: '111122223333' }));
+    expect(second).toEqual({ ...first, created: false });
+  });
+});
