@@ -5,10 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 bash tools/setup/node-deps.sh >/dev/null
-bash tools/infra/up.sh
-set -a
-# shellcheck disable=SC1091
-. "$root/.cache/infra.env"
-set +a
-export SWC_NODE_PROJECT="$root/tsconfig.json" BENCH_OUT="$root/.cache/bench"
+# shellcheck source=../infra/env.sh
+. tools/infra/env.sh
+export SWC_NODE_PROJECT="$root/tsconfig.json" BENCH_OUT="$CACHE/bench"
 node -r @swc-node/register libs/messaging/src/bench/messaging.bench.ts

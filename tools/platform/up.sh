@@ -12,14 +12,11 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 
 bash tools/setup/node-deps.sh
 command -v curl >/dev/null || apt_install curl
-bash tools/infra/up.sh
+# shellcheck source=../infra/env.sh
+. tools/infra/env.sh
 say "building"
 npx nx run-many -t build --outputStyle=static >"$CACHE/build.log" 2>&1 || { cat "$CACHE/build.log"; die "build failed"; }
 
-set -a
-# shellcheck disable=SC1091
-. "$CACHE/infra.env"
-set +a
 mkdir -p "$RUN_DIR/logs"
 for entry in "${PLATFORM_APPS[@]}"; do
   name="${entry%%:*}" port="${entry##*:}"

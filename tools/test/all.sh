@@ -14,11 +14,8 @@ stage() { printf '\n[test] === %s ===\n' "$*"; }
 stage "dependencies"
 bash tools/setup/node-deps.sh
 stage "infrastructure"
-bash tools/infra/up.sh
-set -a
-# shellcheck disable=SC1091
-. "$root/.cache/infra.env"
-set +a
+# shellcheck source=../infra/env.sh
+. tools/infra/env.sh
 
 stage "type check"
 npx tsc -p tsconfig.json --noEmit

@@ -5,9 +5,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 bash tools/setup/node-deps.sh >/dev/null
-bash tools/infra/up.sh
-set -a
-# shellcheck disable=SC1091
-. "$root/.cache/infra.env"
-set +a
+# shellcheck source=../infra/env.sh
+. tools/infra/env.sh
 exec npx jest -c jest.integration.config.ts "$@"
