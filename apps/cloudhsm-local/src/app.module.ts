@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { INSTANT_TIMINGS, LocalAws, REALISTIC_TIMINGS } from '@keyfleet/local-aws';
 import type { CloudHsmLocalConfig } from './config/cloudhsm-local.config';
 import { AdminController } from './http/admin.controller';
+import { CloudHsmCliController } from './http/cloudhsm-cli.controller';
 import { DEMO_ESTATE_REGION, DemoEstateSeeder } from './demo-estate.provider';
 import { AwsEndpointMiddleware } from './http/aws-endpoint.middleware';
 import { LocalAwsExceptionFilter } from './http/local-aws-exception.filter';
@@ -13,7 +14,7 @@ export class AppModule implements NestModule {
   static register(config: CloudHsmLocalConfig): DynamicModule {
     return {
       module: AppModule,
-      controllers: [AdminController],
+      controllers: [AdminController, CloudHsmCliController],
       providers: [
         {
           provide: LocalAws,

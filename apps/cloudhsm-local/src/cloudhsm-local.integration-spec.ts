@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreateHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createCloudHsmV2Client, createCluster, describeAllClusters } from '@keyfleet/aws';
-import { builtEntry, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
+import { builtEntry, freePort, runToExit, startService, type ServiceProcess } from '@keyfleet/testing';
 
 /** The cloudhsm-local process as services see it: one endpoint, real SDK clients, state kept across restarts. */
 describe('cloudhsm-local process', () => {
@@ -92,6 +92,27 @@ describe('cloudhsm-local process', () => {
     const [cluster] = await describeAllClusters(createCloudHsmV2Client(config()), { clusterIds: [estate.clusterId] });
     expect(cluster).toMatchObject({ State: 'ACTIVE', HsmType: 'hsm1.medium', Mode: 'FIPS' });
     expect(new Set(cluster?.Hsms?.map((h) => h.AvailabilityZone))).toEqual(new Set(['us-east-1a', 'us-east-1b']));
+  });
+
+  it('runs cloudhsm-cli commands from the executable, with the real envelope and exit codes', async () => {
+    const estate = (await (await fetch(`${sut.url}/admin/estate`)).json()) as { clusterId: string; credentials: string[] };
+    const cli = join(dirname(builtEntry('cloudhsm-local')), 'cli/cloudhsm-cli.main.js');
+    const env = (extra: NodeJS.ProcessEnv = {}) => ({ PATH: process.env['PATH'], CLOUDHSM_LOCAL_ENDPOINT: sut.url, ...extra });
+    const list = await runToExit(cli, ['user', 'list', '--cluster-id', estate.clusterId], env());
+    expect(list.code).toBe(0);
+    const listed = JSON.parse(list.output) as { error_code: number; data: { users: { username: string }[] } };
+    expect(listed.error_code).toBe(0);
+    expect(listed.data.users.map((u) => u.username)).toEqual(['admin', 'app_blue', 'app_green']);
+
+    const sm = new SecretsManagerClient(config());
+    const admin = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: estate.credentials[0] }))).SecretString ?? '{}') as { password: string };
+    const create = ['user', 'create', '--username', 'app_red', '--role', 'crypto-user', '--password', 'red-pass-12', '--cluster-id', estate.clusterId];
+    const created = await runToExit(cli, create, env({ CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: `admin:${admin.password}` }));
+    expect(created).toMatchObject({ code: 0, output: '{\n  "error_code": 0,\n  "data": {\n    "username": "app_red",\n    "role": "crypto-user"\n  }\n}\n' });
+    const refused = await runToExit(cli, create, env({ CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:wrong-password' }));
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.output)).toEqual({ error_code: 1, data: 'Login failed: invalid username, role or password' });
+    expect(refused.output).not.toContain('wrong-password');
   });
 
   it('refuses a bad admin request with a reason', async () => {

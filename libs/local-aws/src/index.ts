@@ -8,3 +8,4 @@ export { INSTANT_TIMINGS, REALISTIC_TIMINGS, type CloudHsmTimings, type CloudHsm
 export { KmsEmulator, type KmsState } from './lib/kms/kms.emulator';
 export { FaultInjector, type FaultRule } from './lib/protocol/fault-injector';
 export { DEMO_TAG, seedDemoEstate, type DemoEstate } from './lib/demo-estate';
+export { CloudHsmCli, type CliRequest, type CliResult } from './lib/cluster-hsm/cloudhsm-cli';

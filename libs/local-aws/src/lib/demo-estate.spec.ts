@@ -28,6 +28,26 @@ describe(seedDemoEstate.name, () => {
     ]);
   });
 
+  it('creates an admin and two crypto users whose credentials are in the secret store and log in', async () => {
+    const localAws = new LocalAws({ dataDir, account: '111122223333' });
+    const estate = await seedDemoEstate(localAws);
+    const users = JSON.parse(localAws.cli.run({ argv: ['user', 'list', '--cluster-id', estate.clusterId], env: {} }).stdout) as {
+      data: { users: { username: string; role: string }[] };
+    };
+    expect(users.data.users.map((u) => [u.username, u.role])).toEqual([
+      ['admin', 'admin'],
+      ['app_blue', 'crypto-user'],
+      ['app_green', 'crypto-user'],
+    ]);
+    const secret = localAws.secretsManager.getSecretValue('us-east-1', { SecretId: estate.credentials[1] });
+    const { username, password } = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string };
+    const changed = localAws.cli.run({
+      argv: ['user', 'change-password', '--username', username, '--role', 'crypto-user', '--password', 'rotated-pass-1', '--cluster-id', estate.clusterId],
+      env: { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `${username}:${password}` },
+    });
+    expect(changed.exitCode).toBe(0);
+  });
+
   it('is idempotent across restarts', async () => {
     const first = await seedDemoEstate(new LocalAws({ dataDir, account: '111122223333' }));
     const second = await seedDemoEstate(new LocalAws({ dataDir, account: '111122223333' }));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LocalAws } from './local-aws';
 
 /** The tag that marks the demo estate, so seeding is idempotent. */
@@ -7,6 +8,15 @@ export interface DemoEstate {
   readonly region: string;
   readonly clusterId: string;
   readonly created: boolean;
+  /** Secrets Manager names (same region) holding `{"username","password"}` of each user. */
+  readonly credentials: readonly string[];
+}
+
+/** The crypto users of the demo estate: two, so dual-user credential rotation can be shown. */
+export const DEMO_CRYPTO_USERS = ['app_blue', 'app_green'] as const;
+
+export function demoSecretName(clusterId: string, username: string): string {
+  return `keyfleet/cloudhsm/${clusterId}/${username}`;
 }
 
 interface ClusterView {
@@ -16,7 +26,8 @@ interface ClusterView {
 
 /**
  * A ready estate to try keyfleet on: an ACTIVE hsm1.medium FIPS cluster with two HSMs in
- * different zones (the starting point of the hsm1 -> hsm2m migration). Created through the
+ * different zones (the starting point of the hsm1 -> hsm2m migration), an admin and two
+ * crypto users whose passwords are in the local Secrets Manager. Created through the
  * emulator's own operations, its work completed at once whatever the configured timings;
  * left as it is when it already exists.
  */
@@ -24,7 +35,10 @@ export async function seedDemoEstate(localAws: LocalAws, region = 'us-east-1'): 
   const hsm = localAws.cloudHsm;
   const { Clusters } = hsm.describeClusters(region, {}) as { Clusters: ClusterView[] };
   const existing = Clusters.find((c) => c.TagList?.some((t) => t.Key === DEMO_TAG.Key && t.Value === DEMO_TAG.Value));
-  if (existing) return { region, clusterId: existing.ClusterId, created: false };
+  const usernames = ['admin', ...DEMO_CRYPTO_USERS];
+  if (existing) {
+    return { region, clusterId: existing.ClusterId, created: false, credentials: usernames.map((u) => demoSecretName(existing.ClusterId, u)) };
+  }
   const { Cluster } = hsm.createCluster(region, {
     HsmType: 'hsm1.medium',
     Mode: 'FIPS',
@@ -35,7 +49,25 @@ export async function seedDemoEstate(localAws: LocalAws, region = 'us-east-1'): 
   for (const zone of [`${region}a`, `${region}b`]) await hsm.createHsm(region, { ClusterId: Cluster.ClusterId, AvailabilityZone: zone });
   hsm.completeNow(region, Cluster.ClusterId);
   hsm.markInitialized(region, Cluster.ClusterId);
-  hsm.activate(region, Cluster.ClusterId);
+  // Passwords are random and live only in the (local) secret store, as keyfleet expects them.
+  const passwords = new Map(usernames.map((u) => [u, randomBytes(12).toString('base64url')]));
+  const store = (username: string) =>
+    localAws.secretsManager.createSecret(region, {
+      Name: demoSecretName(Cluster.ClusterId, username),
+      SecretString: JSON.stringify({ username, password: passwords.get(username) }),
+      Description: `cloudhsm-local demo estate: ${username} of ${Cluster.ClusterId}`,
+    });
+  hsm.activate(region, Cluster.ClusterId, passwords.get('admin'));
+  store('admin');
+  const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: `admin:${passwords.get('admin') ?? ''}` };
+  for (const username of DEMO_CRYPTO_USERS) {
+    const created = localAws.cli.run({
+      argv: ['user', 'create', '--username', username, '--role', 'crypto-user', '--password', passwords.get(username) ?? '', '--cluster-id', Cluster.ClusterId],
+      env: admin,
+    });
+    if (created.exitCode !== 0) throw new Error(`demo estate: creating ${username} failed: ${created.stdout}`);
+    store(username);
+  }
   localAws.save();
-  return { region, clusterId: Cluster.ClusterId, created: true };
+  return { region, clusterId: Cluster.ClusterId, created: true, credentials: usernames.map((u) => demoSecretName(Cluster.ClusterId, u)) };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CloudHsmV2Emulator } from './cloudhsm-v2/cloudhsm-v2.emulator';
 import { INSTANT_TIMINGS, emptyCloudHsmV2State, type CloudHsmTimings, type CloudHsmV2State } from './cloudhsm-v2/cloudhsm-v2.model';
+import { CloudHsmCli } from './cluster-hsm/cloudhsm-cli';
 import { KmsEmulator, emptyKmsState, type KmsState } from './kms/kms.emulator';
 import { AwsJsonDispatcher, type AwsOperation } from './protocol/aws-json.dispatcher';
 import { FaultInjector } from './protocol/fault-injector';
@@ -38,6 +39,8 @@ export class LocalAws {
   readonly secretsManager: SecretsManagerEmulator;
   readonly cloudHsm: CloudHsmV2Emulator;
   readonly kms: KmsEmulator;
+  /** `cloudhsm-cli` commands, executed here against the same state. */
+  readonly cli: CloudHsmCli;
   /** Injected API faults (admin endpoint); none unless set. */
   readonly faults = new FaultInjector();
   readonly dispatcher: AwsJsonDispatcher;
@@ -71,6 +74,7 @@ export class LocalAws {
     };
     const sm = this.secretsManager;
     const hsm = this.cloudHsm;
+    this.cli = new CloudHsmCli(hsm, () => this.save());
     const baldr: Record<string, AwsOperation> = {
       CreateCluster: (r, i) => hsm.createCluster(r, i),
       DescribeClusters: (r, i) => hsm.describeClusters(r, i),

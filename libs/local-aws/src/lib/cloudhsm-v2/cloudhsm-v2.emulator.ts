@@ -1,4 +1,5 @@
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { copyHsmData, hashPassword, newClusterHsmData } from '../cluster-hsm/cluster-hsm.model';
 import { createClusterCsr, publicKeyOfCsr } from './cluster-csr';
 import { z } from 'zod';
 import { epochSeconds, type Clock } from '../protocol/clock';
@@ -103,8 +104,9 @@ export class CloudHsmV2Emulator {
     const now = this.now();
     const azs = 'abcdefghij';
     const subnetMapping = Object.fromEntries(input.SubnetIds.map((subnet, i) => [`${region}${azs[i]}`, subnet]));
+    const newClusterId = newId('cluster-');
     const cluster: ClusterRecord = {
-      clusterId: newId('cluster-'),
+      clusterId: newClusterId,
       hsmType: type,
       mode: input.Mode ?? source?.mode ?? 'FIPS',
       networkType: input.NetworkType ?? 'IPV4',
@@ -118,6 +120,8 @@ export class CloudHsmV2Emulator {
       tags: input.TagList ?? [],
       hsms: [],
       dueMs: now + this.timings.clusterCreateMs,
+      // A restored cluster holds what its backup held; a fresh one only the unactivated admin.
+      hsm: source?.hsm ? copyHsmData(source.hsm) : newClusterHsmData(newClusterId),
     };
     r.clusters.push(cluster);
     this.tick(region);
@@ -303,6 +307,7 @@ export class CloudHsmV2Emulator {
       sourceCluster: source.clusterId,
       dueMs: now + this.timings.backupMs,
       isCopy: true,
+      ...(source.hsm ? { hsm: copyHsmData(source.hsm) } : {}),
     });
     this.tick(input.DestinationRegion);
     return {
@@ -345,13 +350,33 @@ export class CloudHsmV2Emulator {
    * `cloudhsm-cli cluster activate`: an INITIALIZED cluster becomes ACTIVE (and is backed
    * up). Exposed to the CLI and the admin endpoint, not to the AWS API, as in AWS.
    */
-  activate(region: string, clusterIdValue: string): void {
+  activate(region: string, clusterIdValue: string, adminPassword?: string): void {
     this.tick(region);
     const cluster = this.cluster(region, clusterIdValue);
     if (cluster.state !== 'INITIALIZED') throw invalid(`Cluster ${clusterIdValue} is ${cluster.state}, not INITIALIZED`);
     if (!cluster.hsms.some((h) => h.state === 'ACTIVE')) throw invalid('Activation needs an ACTIVE HSM');
+    const admin = cluster.hsm?.users.find((u) => u.role === 'unactivated-admin');
+    if (admin && adminPassword !== undefined) Object.assign(admin, hashPassword(adminPassword), { role: 'admin' });
     cluster.state = 'ACTIVE';
     this.takeBackup(region, cluster, this.now());
+  }
+
+  /** Finds a live cluster in any region (cloudhsm-cli addresses clusters by id only). */
+  findCluster(clusterIdValue: string): { region: string; cluster: ClusterRecord } | undefined {
+    for (const region of Object.keys(this.state.regions)) {
+      this.tick(region);
+      const cluster = this.region(region).clusters.find((c) => c.clusterId === clusterIdValue && c.state !== 'DELETED');
+      if (cluster) return { region, cluster };
+    }
+    return undefined;
+  }
+
+  /** Every live cluster of every region. */
+  allClusters(): { region: string; cluster: ClusterRecord }[] {
+    return Object.keys(this.state.regions).flatMap((region) => {
+      this.tick(region);
+      return this.region(region).clusters.filter((c) => c.state !== 'DELETED' && c.state !== 'DELETE_IN_PROGRESS').map((cluster) => ({ region, cluster }));
+    });
   }
 
   /**
@@ -495,6 +520,7 @@ export class CloudHsmV2Emulator {
       neverExpires: false,
       tags: [],
       dueMs: at + this.timings.backupMs,
+      ...(cluster.hsm ? { hsm: copyHsmData(cluster.hsm) } : {}),
     });
     cluster.lastBackupMs = at;
     const backups = this.region(region).backups;

@@ -1,3 +1,5 @@
+import type { ClusterHsmData } from '../cluster-hsm/cluster-hsm.model';
+
 /** Persisted CloudHSMv2 state. Times are epoch milliseconds; the wire uses epoch seconds. */
 
 export type ClusterState =
@@ -59,6 +61,8 @@ export interface ClusterRecord {
   /** The certificate the owner signed for it at InitializeCluster, and their trust anchor (PEM). */
   clusterCertificatePem?: string;
   trustAnchorPem?: string;
+  /** Users (and later keys) inside the cluster's HSMs. */
+  hsm?: ClusterHsmData;
 }
 
 export interface BackupRecord {
@@ -79,6 +83,8 @@ export interface BackupRecord {
   dueMs?: number;
   /** Copies have no retention policy of their own. */
   isCopy?: boolean;
+  /** What the backup holds: a copy of the cluster's users and keys when it was taken. */
+  hsm?: ClusterHsmData;
 }
 
 export interface CloudHsmRegionState {

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The local `cloudhsm-cli`: same single-command syntax, credential variables and JSON
+// output as AWS's, executed by the cloudhsm-local server (which owns the clusters' state).
+// CLOUDHSM_LOCAL_ENDPOINT chooses the server (default http://127.0.0.1:4510).
+
+async function main(argv: string[]): Promise<number> {
+  const endpoint = process.env['CLOUDHSM_LOCAL_ENDPOINT'] ?? 'http://127.0.0.1:4510';
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write('Usage: cloudhsm-cli <group> <command> [--option value...]  (CLOUDHSM_ROLE, CLOUDHSM_PIN=<user>:<password>)\n');
+    return 0;
+  }
+  if (argv[0] === 'interactive') {
+    process.stderr.write('cloudhsm-cli (cloudhsm-local): interactive mode is not available; use single-command mode\n');
+    return 1;
+  }
+  const env: Record<string, string> = {};
+  for (const name of ['CLOUDHSM_ROLE', 'CLOUDHSM_PIN', 'DESTINATION_CLOUDHSM_ROLE', 'DESTINATION_CLOUDHSM_PIN']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint}/cloudhsm-cli`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ argv, env }) });
+  } catch {
+    process.stdout.write(`${JSON.stringify({ error_code: 1, data: `Cannot reach cloudhsm-local at ${endpoint}` }, null, 2)}\n`);
+    return 1;
+  }
+  if (!response.ok) {
+    process.stdout.write(`${JSON.stringify({ error_code: 1, data: `cloudhsm-local answered HTTP ${response.status}` }, null, 2)}\n`);
+    return 1;
+  }
+  const result = (await response.json()) as { exitCode: number; stdout: string };
+  process.stdout.write(result.stdout);
+  return result.exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`cloudhsm-cli: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
