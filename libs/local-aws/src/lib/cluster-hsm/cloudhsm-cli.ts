@@ -1,6 +1,20 @@
 import type { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
 import type { ClusterRecord } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { USERNAME, hashPassword, newClusterHsmData, passwordMatches, type ClusterHsmData, type HsmRole, type HsmUserRecord } from './cluster-hsm.model';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import {
+  USERNAME,
+  hashPassword,
+  newClusterHsmData,
+  passwordMatches,
+  sealMaterial,
+  unsealMaterial,
+  type ClusterHsmData,
+  type HsmKeyRecord,
+  type HsmRole,
+  type HsmUserRecord,
+  type KeyAttributes,
+} from './cluster-hsm.model';
+import type { HsmChangeListener } from './hsm-change';
 
 /** One `cloudhsm-cli` invocation in single-command mode: its arguments and the credential variables. */
 export interface CliRequest {
@@ -16,6 +30,35 @@ export interface CliResult {
 
 /** Users per cluster by HSM type (CloudHSM quotas). */
 const MAX_USERS = { 'hsm1.medium': 250, 'hsm2m.medium': 1024 } as const;
+/** Keys per cluster by HSM type (CloudHSM quotas). */
+const MAX_KEYS = { 'hsm1.medium': 3300, 'hsm2m.medium': 16666 } as const;
+/** `<clusterId>/<username>` must fit a 32-byte PKCS#11 token label. */
+const MAX_TOKEN_USERNAME = 12;
+
+/** Attributes a new secret key gets unless --attributes says otherwise (cloudhsm-cli's defaults). */
+const SECRET_KEY_DEFAULTS: KeyAttributes = {
+  class: 'secret-key',
+  encrypt: false,
+  decrypt: false,
+  token: true,
+  'always-sensitive': true,
+  derive: false,
+  destroyable: true,
+  extractable: true,
+  local: true,
+  modifiable: true,
+  'never-extractable': false,
+  private: true,
+  sensitive: true,
+  sign: false,
+  trusted: false,
+  unwrap: false,
+  verify: false,
+  wrap: false,
+  'wrap-with-trusted': false,
+};
+const BOOLEAN_ATTRIBUTES = new Set(Object.keys(SECRET_KEY_DEFAULTS).filter((k) => typeof SECRET_KEY_DEFAULTS[k] === 'boolean'));
+const SETTABLE_AT_GENERATION = new Set([...BOOLEAN_ATTRIBUTES].filter((k) => !['class', 'local', 'always-sensitive', 'never-extractable', 'trusted'].includes(k)));
 
 class CliError extends Error {}
 
@@ -56,14 +99,20 @@ export class CloudHsmCli {
   constructor(
     private readonly hsm: CloudHsmV2Emulator,
     private readonly save: () => void,
+    private readonly listener: HsmChangeListener = { apply: () => undefined },
   ) {}
 
   run(request: CliRequest): CliResult {
     try {
       const [group, verb, ...rest] = request.argv;
       const { positionals, flags } = parseFlags(rest);
-      if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0] ?? ''}' found`);
-      const data = this.dispatch(`${group ?? ''} ${verb ?? ''}`.trim(), flags, request.env);
+      let data: unknown;
+      if (group === 'key' && verb === 'generate-symmetric' && positionals.length === 1) {
+        data = this.generateSymmetric(positionals[0] ?? '', flags, request.env);
+      } else {
+        if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0] ?? ''}' found`);
+        data = this.dispatch(`${group ?? ''} ${verb ?? ''}`.trim(), flags, request.env);
+      }
       this.save();
       return { exitCode: 0, stdout: `${JSON.stringify({ error_code: 0, data }, null, 2)}\n` };
     } catch (err) {
@@ -84,6 +133,16 @@ export class CloudHsmCli {
         return this.userDelete(flags, env);
       case 'user change-password':
         return this.userChangePassword(flags, env);
+      case 'key generate-symmetric':
+        throw new CliError("'key generate-symmetric' needs a key type: aes or generic-secret");
+      case 'key list':
+        return this.keyList(flags, env);
+      case 'key share':
+        return this.keyShare(flags, env, true);
+      case 'key unshare':
+        return this.keyShare(flags, env, false);
+      case 'key delete':
+        return this.keyDelete(flags, env);
       default:
         throw new CliError(`unrecognized subcommand '${command}'`);
     }
@@ -121,6 +180,12 @@ export class CloudHsmCli {
     assertPassword(password);
     if (data.users.some((u) => u.username === username)) throw new CliError(`User ${username} already exists`);
     if (data.users.length >= MAX_USERS[cluster.hsmType]) throw new CliError(`The cluster already has the maximum of ${MAX_USERS[cluster.hsmType]} users`);
+    if (role === 'crypto-user') {
+      if (username.length > MAX_TOKEN_USERNAME) {
+        throw new CliError(`cloudhsm-local maps crypto users onto SoftHSM2 tokens labelled <cluster-id>/<username> (32 bytes): use at most ${MAX_TOKEN_USERNAME} characters`);
+      }
+      this.listener.apply({ kind: 'user-created', clusterId: cluster.clusterId, username, password });
+    }
     data.users.push({ username, role, ...hashPassword(password) });
     return { username, role };
   }
@@ -131,6 +196,9 @@ export class CloudHsmCli {
     this.assertWritable(cluster);
     const target = this.user(data, flags);
     if (target.username === actor.username) throw new CliError('You cannot delete the user you are logged in as');
+    if ((data.keys ?? []).some((k) => k.owner === target.username)) throw new CliError(`User ${target.username} owns keys: delete them first`);
+    if (target.role === 'crypto-user') this.listener.apply({ kind: 'user-deleted', clusterId: cluster.clusterId, username: target.username });
+    for (const key of data.keys ?? []) key.sharedWith = key.sharedWith.filter((u) => u !== target.username);
     data.users = data.users.filter((u) => u !== target);
     return { username: target.username, role: target.role };
   }
@@ -143,8 +211,150 @@ export class CloudHsmCli {
     if (actor.role !== 'admin' && actor.username !== target.username) throw new CliError('A crypto user can change only its own password');
     const password = one(flags, 'password') ?? '';
     assertPassword(password);
+    if (target.role === 'crypto-user') this.listener.apply({ kind: 'password-changed', clusterId: cluster.clusterId, username: target.username, password });
     Object.assign(target, hashPassword(password));
     return { username: target.username, role: target.role };
+  }
+
+  private generateSymmetric(keyType: string, flags: Flags, env: CliRequest['env']) {
+    if (keyType !== 'aes' && keyType !== 'generic-secret') throw new CliError(`unrecognized subcommand '${keyType}': expected aes or generic-secret`);
+    const { cluster, data } = this.hsmData(flags);
+    const owner = this.login(data, env, ['crypto-user']);
+    this.assertWritable(cluster);
+    const label = one(flags, 'label') ?? '';
+    if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
+    const length = Number(one(flags, 'key-length-bytes'));
+    if (keyType === 'aes' ? ![16, 24, 32].includes(length) : !(Number.isInteger(length) && length >= 1 && length <= 800)) {
+      throw new CliError(keyType === 'aes' ? 'Invalid key length: AES keys are 16, 24 or 32 bytes' : 'Invalid key length: 1 to 800 bytes');
+    }
+    const keys = (data.keys ??= []);
+    if (keys.length >= MAX_KEYS[cluster.hsmType]) throw new CliError(`The cluster already holds the maximum of ${MAX_KEYS[cluster.hsmType]} keys`);
+    const attributes: KeyAttributes = { 'key-type': keyType, label, id: '0x', ...SECRET_KEY_DEFAULTS, 'key-length-bytes': length };
+    for (const assignment of flags.get('attributes') ?? []) {
+      const [name = '', value = ''] = assignment.split('=');
+      if (!SETTABLE_AT_GENERATION.has(name) || !['true', 'false'].includes(value)) throw new CliError(`Invalid attribute ${name}: expected <attribute>=true|false`);
+      attributes[name] = value === 'true';
+    }
+    if (flags.has('session')) attributes['token'] = false;
+    attributes['never-extractable'] = attributes['extractable'] === false;
+    const material = randomBytes(length);
+    if (keyType === 'aes') attributes['check-value'] = checkValue(material);
+    const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username);
+    const key: HsmKeyRecord = { ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`, owner: owner.username, sharedWith: [], attributes, sealed: '' };
+    // All or nothing: if one token cannot take the key, withdraw it from those that did.
+    const published: string[] = [];
+    try {
+      for (const username of new Set([owner.username, ...sharees])) {
+        this.publish(cluster.clusterId, key, material, username);
+        published.push(username);
+      }
+    } catch (err) {
+      for (const username of published) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
+      throw err;
+    }
+    key.sealed = sealMaterial(data, material);
+    key.sharedWith = sharees.filter((u) => u !== owner.username);
+    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    keys.push(key);
+    return { key: keyJson(key, true) };
+  }
+
+  private keyList(flags: Flags, env: CliRequest['env']) {
+    const { data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user', 'admin']);
+    const visible = this.filter(data, flags, user).sort((a, b) => a.ref.localeCompare(b.ref));
+    const max = Number(one(flags, 'max-items', false) ?? '10');
+    if (!Number.isInteger(max) || max < 1) throw new CliError('Invalid --max-items: a positive integer');
+    const start = Number(Buffer.from(one(flags, 'starting-token', false) ?? 'MA==', 'base64').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0) throw new CliError('Invalid --starting-token');
+    const page = visible.slice(start, start + max);
+    const verbose = flags.has('verbose');
+    return {
+      matched_keys: page.map((k) => keyJson(k, verbose)),
+      total_key_count: visible.length,
+      returned_key_count: page.length,
+      ...(start + max < visible.length ? { next_token: Buffer.from(String(start + max)).toString('base64') } : {}),
+    };
+  }
+
+  private keyShare(flags: Flags, env: CliRequest['env'], share: boolean) {
+    const { cluster, data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user']);
+    this.assertWritable(cluster);
+    const key = this.singleKey(data, flags, user);
+    if (key.owner !== user.username) throw new CliError('Only the key owner can share or unshare a key');
+    if (one(flags, 'role') !== 'crypto-user') throw new CliError("invalid value for '--role <ROLE>': keys are shared with crypto-user");
+    const target = this.cryptoUser(data, one(flags, 'username') ?? '');
+    if (target.username === key.owner) throw new CliError('The owner already has the key');
+    if (share) {
+      if (key.sharedWith.includes(target.username)) throw new CliError(`The key is already shared with ${target.username}`);
+      this.publish(cluster.clusterId, key, unsealMaterial(data, key.sealed), target.username);
+      key.sharedWith.push(target.username);
+      return { message: 'Key shared successfully' };
+    }
+    if (!key.sharedWith.includes(target.username)) throw new CliError(`The key is not shared with ${target.username}`);
+    this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username: target.username, ref: key.ref });
+    key.sharedWith = key.sharedWith.filter((u) => u !== target.username);
+    return { message: 'Key unshared successfully' };
+  }
+
+  private keyDelete(flags: Flags, env: CliRequest['env']) {
+    const { cluster, data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user']);
+    this.assertWritable(cluster);
+    const key = this.singleKey(data, flags, user);
+    if (key.owner !== user.username) throw new CliError('Only the key owner can delete a key');
+    for (const username of [key.owner, ...key.sharedWith]) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
+    data.keys = (data.keys ?? []).filter((k) => k !== key);
+    return { message: 'Key deleted successfully' };
+  }
+
+  private publish(clusterId: string, key: HsmKeyRecord, material: Buffer, username: string): void {
+    this.listener.apply({
+      kind: 'key-available',
+      clusterId,
+      username,
+      key: {
+        ref: key.ref,
+        label: String(key.attributes['label']),
+        keyType: key.attributes['key-type'] === 'aes' ? 'aes' : 'generic-secret',
+        material,
+        attributes: key.attributes,
+        shared: username !== key.owner,
+      },
+    });
+  }
+
+  /** Keys the user sees (owned or shared with it) that match every `--filter`. */
+  private filter(data: ClusterHsmData, flags: Flags, user: HsmUserRecord): HsmKeyRecord[] {
+    const criteria = (flags.get('filter') ?? []).map((f) => {
+      const at = f.indexOf('=');
+      if (at < 1) throw new CliError(`Invalid filter ${f}: expected key-reference=0x... or attr.<name>=<value>`);
+      return { name: f.slice(0, at), value: f.slice(at + 1) };
+    });
+    return (data.keys ?? []).filter(
+      (k) =>
+        (user.role === 'admin' || k.owner === user.username || k.sharedWith.includes(user.username)) &&
+        criteria.every(({ name, value }) => {
+          if (name === 'key-reference') return k.ref === value.toLowerCase();
+          if (!name.startsWith('attr.')) throw new CliError(`Invalid filter ${name}: expected key-reference or attr.<name>`);
+          const actual = k.attributes[name.slice(5)];
+          return actual !== undefined && String(actual) === value;
+        }),
+    );
+  }
+
+  private singleKey(data: ClusterHsmData, flags: Flags, user: HsmUserRecord): HsmKeyRecord {
+    const matches = this.filter(data, flags, user);
+    if (matches.length === 0) throw new CliError('Key selection criteria matched 0 keys. Refine selection criteria to select a single key.');
+    if (matches.length > 1) throw new CliError(`Key selection criteria matched ${matches.length} keys. Refine selection criteria to select a single key.`);
+    return matches[0] as HsmKeyRecord;
+  }
+
+  private cryptoUser(data: ClusterHsmData, name: string): HsmUserRecord {
+    const user = data.users.find((u) => u.username === name.toLowerCase() && u.role === 'crypto-user');
+    if (!user) throw new CliError(`Crypto user ${name} does not exist`);
+    return user;
   }
 
   /** Checks CLOUDHSM_ROLE / CLOUDHSM_PIN against the cluster's users. */
@@ -192,6 +402,28 @@ export class CloudHsmCli {
     if (usable.length === 1 && usable[0]) return usable[0];
     throw new CliError(usable.length === 0 ? 'No cluster with an active HSM is configured' : 'Multiple clusters are configured: select one with --cluster-id');
   }
+}
+
+/** The JSON cloudhsm-cli prints for a key; without --verbose only the reference and label. */
+function keyJson(key: HsmKeyRecord, verbose: boolean) {
+  if (!verbose) return { 'key-reference': key.ref, attributes: { label: key.attributes['label'] } };
+  const coverage = (username: string) => ({ username, 'key-coverage': 'full' });
+  return {
+    'key-reference': key.ref,
+    'key-info': {
+      'key-owners': [coverage(key.owner)],
+      'shared-users': key.sharedWith.map(coverage),
+      'key-quorum-values': { 'manage-key-quorum-value': 0, 'use-key-quorum-value': 0 },
+      'cluster-coverage': 'full',
+    },
+    attributes: { ...key.attributes },
+  };
+}
+
+/** Key check value: the first 3 bytes of the key's encryption of a zero block. */
+function checkValue(aesKey: Buffer): string {
+  const cipher = createCipheriv(`aes-${aesKey.length * 8}-ecb`, aesKey, null);
+  return `0x${Buffer.concat([cipher.update(Buffer.alloc(16)), cipher.final()]).subarray(0, 3).toString('hex')}`;
 }
 
 function normaliseUsername(username: string): string {

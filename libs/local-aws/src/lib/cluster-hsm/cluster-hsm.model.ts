@@ -1,4 +1,4 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /** Roles `cloudhsm-cli user list` shows. */
 export type HsmRole = 'admin' | 'crypto-user' | 'unactivated-admin';
@@ -19,6 +19,27 @@ export interface HsmUserRecord {
 export interface ClusterHsmData {
   users: HsmUserRecord[];
   lineage: string;
+  keys?: HsmKeyRecord[];
+  /** Next key reference number (references are never reused within a cluster). */
+  nextKeyRef?: number;
+  /**
+   * The key that encrypts this cluster's key material at rest (base64), as a backup's
+   * contents are encrypted; local state only.
+   */
+  escrowKey?: string;
+}
+
+/** Attribute values as `cloudhsm-cli` prints them. */
+export type KeyAttributes = Record<string, string | number | boolean>;
+
+export interface HsmKeyRecord {
+  /** `0x` + 16 hex digits, as cloudhsm-cli shows key references. */
+  ref: string;
+  owner: string;
+  sharedWith: string[];
+  attributes: KeyAttributes;
+  /** The key bytes, AES-256-GCM under the cluster's escrow key: iv.tag.ciphertext, base64 parts. */
+  sealed: string;
 }
 
 /** Username rules of CloudHSM: 1-31 letters, digits or underscores, case-insensitive (shown lower case). */
@@ -40,6 +61,22 @@ export function passwordMatches(user: HsmUserRecord, password: string): boolean 
 /** A fresh cluster's HSM content: the unactivated admin only. */
 export function newClusterHsmData(lineage: string): ClusterHsmData {
   return { users: [{ username: 'admin', role: 'unactivated-admin', ...hashPassword(UNACTIVATED_ADMIN_PASSWORD) }], lineage };
+}
+
+/** Seals key material under the cluster's escrow key (created on first use). */
+export function sealMaterial(data: ClusterHsmData, material: Buffer): string {
+  data.escrowKey ??= randomBytes(32).toString('base64');
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(data.escrowKey, 'base64'), iv);
+  const body = Buffer.concat([cipher.update(material), cipher.final()]);
+  return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64')).join('.');
+}
+
+export function unsealMaterial(data: ClusterHsmData, sealed: string): Buffer {
+  const [iv = '', tag = '', body = ''] = sealed.split('.');
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(data.escrowKey ?? '', 'base64'), Buffer.from(iv, 'base64'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
 }
 
 export function copyHsmData(data: ClusterHsmData): ClusterHsmData {
