@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { INSTANT_TIMINGS, LocalAws, REALISTIC_TIMINGS } from '@keyfleet/local-aws';
@@ -7,6 +8,8 @@ import { CloudHsmCliController } from './http/cloudhsm-cli.controller';
 import { DEMO_ESTATE_REGION, DemoEstateSeeder } from './demo-estate.provider';
 import { AwsEndpointMiddleware } from './http/aws-endpoint.middleware';
 import { LocalAwsExceptionFilter } from './http/local-aws-exception.filter';
+import { SoftHsmLifecycle } from './softhsm/softhsm.lifecycle';
+import { SoftHsmTokenMaterializer } from './softhsm/softhsm-token.materializer';
 
 /** The AWS JSON 1.1 endpoint (CloudHSMv2, Secrets Manager) and the admin controls, over one persisted state. */
 @Module({})
@@ -17,15 +20,22 @@ export class AppModule implements NestModule {
       controllers: [AdminController, CloudHsmCliController],
       providers: [
         {
+          provide: SoftHsmTokenMaterializer,
+          useFactory: () => (config.softHsm ? new SoftHsmTokenMaterializer(config.softHsm.module, join(config.dataDir, 'softhsm')) : null),
+        },
+        {
           provide: LocalAws,
-          useFactory: () =>
+          inject: [SoftHsmTokenMaterializer],
+          useFactory: (materializer: SoftHsmTokenMaterializer | null) =>
             new LocalAws({
               dataDir: config.dataDir,
               account: config.account,
               timings: config.timings === 'realistic' ? REALISTIC_TIMINGS : INSTANT_TIMINGS,
               hsmsPerRegion: config.hsmsPerRegion,
+              ...(materializer ? { hsmListener: materializer } : {}),
             }),
         },
+        SoftHsmLifecycle,
         AwsEndpointMiddleware,
         { provide: DEMO_ESTATE_REGION, useValue: config.demoEstateRegion },
         DemoEstateSeeder,

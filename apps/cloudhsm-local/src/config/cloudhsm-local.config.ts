@@ -12,6 +12,8 @@ import { httpAndLogFields, loadConfig } from '@keyfleet/config';
  * - CLOUDHSM_LOCAL_TIMINGS: `instant` (tests) or `realistic` (demos: minutes per cluster/HSM)
  * - CLOUDHSM_LOCAL_HSM_QUOTA: HSMs per account and region (AWS's default quota is 6)
  * - CLOUDHSM_LOCAL_DEMO_ESTATE: a region to seed with the demo estate at start, or `off`
+ * - CLOUDHSM_LOCAL_SOFTHSM: `on` mirrors crypto users and keys into SoftHSM2 tokens
+ *   (needs SOFTHSM2_CONF; PKCS11_MODULE defaults to Debian's libsofthsm2.so)
  */
 export const cloudHsmLocalConfigSchema = z
   .object({
@@ -20,10 +22,17 @@ export const cloudHsmLocalConfigSchema = z
     AWS_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'expected 12 digits').default('111122223333'),
     CLOUDHSM_LOCAL_TIMINGS: z.enum(['instant', 'realistic']).default('instant'),
     CLOUDHSM_LOCAL_HSM_QUOTA: z.string().regex(/^\d{1,3}$/, 'expected an integer 1-999').default('6').transform(Number),
+    CLOUDHSM_LOCAL_SOFTHSM: z.enum(['on', 'off']).default('off'),
+    SOFTHSM2_CONF: z.string().min(1).optional(),
+    PKCS11_MODULE: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
     CLOUDHSM_LOCAL_DEMO_ESTATE: z
       .string()
       .regex(/^(off|[a-z]{2}(-[a-z]+)+-\d)$/, 'expected off or a region such as us-east-1')
       .default('off'),
+  })
+  .refine((env) => env.CLOUDHSM_LOCAL_SOFTHSM === 'off' || env.SOFTHSM2_CONF !== undefined, {
+    message: 'required when CLOUDHSM_LOCAL_SOFTHSM is on',
+    path: ['SOFTHSM2_CONF'],
   })
   .transform((env) => ({
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
@@ -33,6 +42,7 @@ export const cloudHsmLocalConfigSchema = z
     timings: env.CLOUDHSM_LOCAL_TIMINGS,
     hsmsPerRegion: env.CLOUDHSM_LOCAL_HSM_QUOTA,
     demoEstateRegion: env.CLOUDHSM_LOCAL_DEMO_ESTATE === 'off' ? undefined : env.CLOUDHSM_LOCAL_DEMO_ESTATE,
+    softHsm: env.CLOUDHSM_LOCAL_SOFTHSM === 'on' ? { module: env.PKCS11_MODULE } : undefined,
   }));
 export type CloudHsmLocalConfig = z.output<typeof cloudHsmLocalConfigSchema>;
 

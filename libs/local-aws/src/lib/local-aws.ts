@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CloudHsmV2Emulator } from './cloudhsm-v2/cloudhsm-v2.emulator';
 import { INSTANT_TIMINGS, emptyCloudHsmV2State, type CloudHsmTimings, type CloudHsmV2State } from './cloudhsm-v2/cloudhsm-v2.model';
 import { CloudHsmCli } from './cluster-hsm/cloudhsm-cli';
+import type { HsmChangeListener } from './cluster-hsm/hsm-change';
 import { KmsEmulator, emptyKmsState, type KmsState } from './kms/kms.emulator';
 import { AwsJsonDispatcher, type AwsOperation } from './protocol/aws-json.dispatcher';
 import { FaultInjector } from './protocol/fault-injector';
@@ -28,6 +29,8 @@ export interface LocalAwsOptions {
   readonly timings?: CloudHsmTimings;
   /** HSMs per account and region (AWS's default quota is 6). */
   readonly hsmsPerRegion?: number;
+  /** Mirrors users and keys into PKCS#11 tokens (the SoftHSM2 materialiser); none by default. */
+  readonly hsmListener?: HsmChangeListener;
 }
 
 /**
@@ -74,7 +77,7 @@ export class LocalAws {
     };
     const sm = this.secretsManager;
     const hsm = this.cloudHsm;
-    this.cli = new CloudHsmCli(hsm, () => this.save());
+    this.cli = new CloudHsmCli(hsm, () => this.save(), options.hsmListener);
     const baldr: Record<string, AwsOperation> = {
       CreateCluster: (r, i) => hsm.createCluster(r, i),
       DescribeClusters: (r, i) => hsm.describeClusters(r, i),

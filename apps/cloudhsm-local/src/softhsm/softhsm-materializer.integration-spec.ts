@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as pkcs11js from 'pkcs11js';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { loadIsolatedModule } from '@keyfleet/hsm';
+import { builtEntry, freePort, infraEnv, runToExit, startService, type ServiceProcess } from '@keyfleet/testing';
+
+const RW = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
+
+/**
+ * Keys made with cloudhsm-cli are real PKCS#11 objects another process uses: the owner
+ * encrypts in its token, the sharee decrypts with its copy, others do not see it, and a
+ * password change is the token's new PIN.
+ */
+describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
+  let dataDir: string;
+  let sut: ServiceProcess;
+  let clusterId: string;
+  let passwords: Record<string, string>;
+  const cli = (args: string[], user: string) =>
+    runToExit(join(dirname(builtEntry('cloudhsm-local')), 'cli/cloudhsm-cli.main.js'), [...args, '--cluster-id', clusterId], {
+      PATH: process.env['PATH'],
+      CLOUDHSM_LOCAL_ENDPOINT: sut.url,
+      CLOUDHSM_ROLE: 'crypto-user',
+      CLOUDHSM_PIN: `${user}:${passwords[user] ?? ''}`,
+    });
+  /** A fresh library instance in this process, as an application would have. */
+  const library = () => {
+    const { module } = loadIsolatedModule(infraEnv('PKCS11_MODULE'), join(dataDir, 'client-modules'));
+    module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    return module;
+  };
+  const login = (module: pkcs11js.PKCS11, user: string, pin: string) => {
+    const slot = module.C_GetSlotList(true).find((s) => module.C_GetTokenInfo(s).label.trim() === `${clusterId}/${user}`);
+    if (!slot) throw new Error(`no token for ${user}`);
+    const session = module.C_OpenSession(slot, RW);
+    module.C_Login(session, pkcs11js.CKU_USER, pin);
+    return session;
+  };
+  const find = (module: pkcs11js.PKCS11, session: Buffer, label: string) => {
+    module.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: label }]);
+    const found = module.C_FindObjects(session, 5);
+    module.C_FindObjectsFinal(session);
+    return found;
+  };
+  const gcm = (iv: Buffer) => ({ mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_GCM, iv, ivBits: 96, tagBits: 128 } as pkcs11js.GcmParams });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cloudhsm-softhsm-it-'));
+    sut = await startService({
+      entry: builtEntry('cloudhsm-local'),
+      env: {
+        PATH: process.env['PATH'],
+        CLOUDHSM_LOCAL_DATA_DIR: dataDir,
+        CLOUDHSM_LOCAL_SOFTHSM: 'on',
+        SOFTHSM2_CONF: infraEnv('SOFTHSM2_CONF'),
+        PKCS11_MODULE: infraEnv('PKCS11_MODULE'),
+        CLOUDHSM_LOCAL_DEMO_ESTATE: 'eu-north-1',
+        LOG_LEVEL: 'warn',
+      },
+      port: await freePort(),
+    });
+    const estate = (await (await fetch(`${sut.url}/admin/estate`)).json()) as { clusterId: string; credentials: string[] };
+    clusterId = estate.clusterId;
+    const sm = new SecretsManagerClient({ endpoint: sut.url, region: 'eu-north-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' } });
+    passwords = {};
+    for (const name of estate.credentials) {
+      const { username, password } = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString ?? '{}') as {
+        username: string;
+        password: string;
+      };
+      passwords[username] = password;
+    }
+  });
+
+  afterAll(async () => {
+    await sut.stop();
+    for (const user of ['app_blue', 'app_green']) {
+      execFileSync('softhsm2-util', ['--delete-token', '--token', `${clusterId}/${user}`], { stdio: 'ignore' });
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lets the owner encrypt and the sharee decrypt, in another process, with the keys cloudhsm-cli made', async () => {
+    const made = await cli(
+      ['key', 'generate-symmetric', 'aes', '--label', 'orders/v1', '--key-length-bytes', '32', '--attributes', 'encrypt=true', 'decrypt=true', '--share-crypto-users', 'app_green'],
+      'app_blue',
+    );
+    expect(made.code).toBe(0);
+    const module = library();
+    try {
+      const blue = login(module, 'app_blue', passwords['app_blue']!);
+      const [ownerKey] = find(module, blue, 'orders/v1');
+      const iv = randomBytes(12);
+      module.C_EncryptInit(blue, gcm(iv), ownerKey!);
+      const ciphertext = module.C_Encrypt(blue, Buffer.from('order #1'), Buffer.alloc(64));
+
+      const green = login(module, 'app_green', passwords['app_green']!);
+      const [sharedCopy] = find(module, green, 'orders/v1');
+      module.C_DecryptInit(green, gcm(iv), sharedCopy!);
+      expect(module.C_Decrypt(green, ciphertext, Buffer.alloc(64)).toString()).toBe('order #1');
+      // The sharee's copy is usable but not exportable or wrappable.
+      const [extractable, wrap] = module.C_GetAttributeValue(green, sharedCopy!, [{ type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_WRAP }]);
+      expect([extractable?.value, wrap?.value]).toEqual([Buffer.from([0]), Buffer.from([0])]);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('removes the sharee\'s copy on unshare and keeps other users\' tokens apart', async () => {
+    await cli(['key', 'generate-symmetric', 'aes', '--label', 'private/v1', '--key-length-bytes', '16', '--attributes', 'encrypt=true'], 'app_blue');
+    expect((await cli(['key', 'unshare', '--filter', 'attr.label=orders/v1', '--username', 'app_green', '--role', 'crypto-user'], 'app_blue')).code).toBe(0);
+    const module = library();
+    try {
+      const green = login(module, 'app_green', passwords['app_green']!);
+      expect(find(module, green, 'orders/v1')).toHaveLength(0);
+      expect(find(module, green, 'private/v1')).toHaveLength(0);
+      expect(find(module, login(module, 'app_blue', passwords['app_blue']!), 'private/v1')).toHaveLength(1);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('makes a changed password the token\'s PIN: the new one logs in, the old one no longer does', async () => {
+    const changed = await cli(['user', 'change-password', '--username', 'app_blue', '--role', 'crypto-user', '--password', 'blue-rotated-1'], 'app_blue');
+    expect(changed.code).toBe(0);
+    const old = passwords['app_blue']!;
+    passwords['app_blue'] = 'blue-rotated-1';
+    const module = library();
+    try {
+      expect(() => login(module, 'app_blue', old)).toThrow(/CKR_PIN_INCORRECT/);
+      expect(find(module, login(module, 'app_blue', 'blue-rotated-1'), 'orders/v1')).toHaveLength(1);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as pkcs11js from 'pkcs11js';
+import { loadIsolatedModule } from '@keyfleet/hsm';
+import type { HsmChange, HsmChangeListener } from '@keyfleet/local-aws';
+
+interface TokenCredentials {
+  soPin: string;
+  userPin: string;
+}
+
+const RW_SESSION = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
+
+/**
+ * Mirrors each cluster's crypto users and keys into SoftHSM2 so PKCS#11 clients use them
+ * for real: one token per (cluster, crypto user) labelled `<cluster-id>/<username>`, its
+ * user PIN the user's password; the keys a user owns or that are shared with it are token
+ * objects there (label and CKA_ID = the key reference). A sharee's copy is not extractable,
+ * cannot wrap and is not modifiable, as CloudHSM restricts shared keys.
+ *
+ * SoftHSM2 lets only a token's user create its private objects, so the materialiser keeps
+ * each token's PINs (the user's password and a random SO PIN) in `tokens.json` in the data
+ * directory (mode 600): test infrastructure, never production.
+ */
+export class SoftHsmTokenMaterializer implements HsmChangeListener {
+  private readonly module: pkcs11js.PKCS11;
+  private readonly file: string;
+  private readonly tokens: Record<string, TokenCredentials>;
+
+  constructor(libraryPath: string, dataDir: string) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.module = loadIsolatedModule(libraryPath, join(dataDir, 'pkcs11-modules')).module;
+    this.module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    this.file = join(dataDir, 'tokens.json');
+    try {
+      this.tokens = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, TokenCredentials>;
+    } catch {
+      this.tokens = {};
+    }
+  }
+
+  static label(clusterId: string, username: string): string {
+    return `${clusterId}/${username}`;
+  }
+
+  apply(change: HsmChange): void {
+    const label = SoftHsmTokenMaterializer.label(change.clusterId, change.username);
+    switch (change.kind) {
+      case 'user-created':
+        this.createToken(label, change.password);
+        return;
+      case 'user-deleted':
+        this.deleteToken(label);
+        return;
+      case 'password-changed':
+        this.asSecurityOfficer(label, (session) => this.module.C_InitPIN(session, change.password));
+        this.remember(label, { ...this.credentials(label), userPin: change.password });
+        return;
+      case 'key-available':
+        this.asUser(label, (session) => {
+          this.destroyByRef(session, change.key.ref);
+          this.module.C_CreateObject(session, this.template(change.key));
+        });
+        return;
+      case 'key-withdrawn':
+        this.asUser(label, (session) => this.destroyByRef(session, change.ref));
+        return;
+    }
+  }
+
+  close(): void {
+    this.module.C_Finalize();
+  }
+
+  private template(key: Extract<HsmChange, { kind: 'key-available' }>['key']): pkcs11js.Template {
+    const flag = (name: string) => key.attributes[name] === true;
+    return [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: key.keyType === 'aes' ? pkcs11js.CKK_AES : pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_LABEL, value: key.label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(key.ref.slice(2), 'hex') },
+      { type: pkcs11js.CKA_VALUE, value: key.material },
+      { type: pkcs11js.CKA_ENCRYPT, value: flag('encrypt') },
+      { type: pkcs11js.CKA_DECRYPT, value: flag('decrypt') },
+      { type: pkcs11js.CKA_SIGN, value: flag('sign') },
+      { type: pkcs11js.CKA_VERIFY, value: flag('verify') },
+      { type: pkcs11js.CKA_DERIVE, value: flag('derive') && !key.shared },
+      { type: pkcs11js.CKA_WRAP, value: flag('wrap') && !key.shared },
+      { type: pkcs11js.CKA_UNWRAP, value: flag('unwrap') && !key.shared },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
+      { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+    ];
+  }
+
+  private destroyByRef(session: Buffer, ref: string): void {
+    this.module.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_ID, value: Buffer.from(ref.slice(2), 'hex') }]);
+    const found = this.module.C_FindObjects(session, 10);
+    this.module.C_FindObjectsFinal(session);
+    for (const handle of found) this.module.C_DestroyObject(session, handle);
+  }
+
+  private createToken(label: string, userPin: string): void {
+    if (this.findSlot(label)) this.deleteToken(label);
+    const soPin = randomBytes(12).toString('hex');
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', userPin], { stdio: 'ignore' });
+    this.remember(label, { soPin, userPin });
+    // The slot list of an initialised library does not show tokens created since: reload it.
+    this.module.C_Finalize();
+    this.module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  }
+
+  private deleteToken(label: string): void {
+    if (this.findSlot(label)) execFileSync('softhsm2-util', ['--delete-token', '--token', label], { stdio: 'ignore' });
+    delete this.tokens[label];
+    this.persist();
+  }
+
+  private asUser(label: string, work: (session: Buffer) => void): void {
+    this.withSession(label, pkcs11js.CKU_USER, this.credentials(label).userPin, work);
+  }
+
+  private asSecurityOfficer(label: string, work: (session: Buffer) => void): void {
+    this.withSession(label, pkcs11js.CKU_SO, this.credentials(label).soPin, work);
+  }
+
+  private withSession(label: string, userType: number, pin: string, work: (session: Buffer) => void): void {
+    const slot = this.findSlot(label);
+    if (!slot) throw new Error(`no SoftHSM2 token for ${label}`);
+    const session = this.module.C_OpenSession(slot, RW_SESSION);
+    try {
+      this.module.C_Login(session, userType, pin);
+      try {
+        work(session);
+      } finally {
+        this.module.C_Logout(session);
+      }
+    } finally {
+      this.module.C_CloseSession(session);
+    }
+  }
+
+  private findSlot(label: string): Buffer | undefined {
+    return this.module.C_GetSlotList(true).find((slot) => this.module.C_GetTokenInfo(slot).label.trim() === label);
+  }
+
+  private credentials(label: string): TokenCredentials {
+    const credentials = this.tokens[label];
+    if (!credentials) throw new Error(`cloudhsm-local has no credentials for token ${label}`);
+    return credentials;
+  }
+
+  private remember(label: string, credentials: TokenCredentials): void {
+    this.tokens[label] = credentials;
+    this.persist();
+  }
+
+  private persist(): void {
+    writeFileSync(this.file, JSON.stringify(this.tokens), { mode: 0o600 });
+    chmodSync(this.file, 0o600);
+  }
+}
