@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** Why an HSM operation failed. */
 export enum HsmExceptionCode {
   /** The PKCS#11 library could not be copied or loaded. */
@@ -5,14 +7,8 @@ export enum HsmExceptionCode {
 }
 
 /** The one exception of `@keyfleet/hsm`. Never carries a PIN or key material. */
-export class HsmException extends Error {
-  override readonly name = 'HsmException';
-
-  constructor(
-    readonly code: HsmExceptionCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+export class HsmException extends KeyfleetException<HsmExceptionCode> {
+  constructor(code: HsmExceptionCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
   }
 }

@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** Why the inventory refused a change. */
 export enum KeyInventoryExceptionCode {
   /** A key with that alias already exists. */
@@ -7,13 +9,8 @@ export enum KeyInventoryExceptionCode {
 }
 
 /** The one exception of `@keyfleet/key-inventory`. */
-export class KeyInventoryException extends Error {
-  override readonly name = 'KeyInventoryException';
-
-  constructor(
-    readonly code: KeyInventoryExceptionCode,
-    message: string,
-  ) {
-    super(message);
+export class KeyInventoryException extends KeyfleetException<KeyInventoryExceptionCode> {
+  constructor(code: KeyInventoryExceptionCode, message: string) {
+    super(code, message);
   }
 }

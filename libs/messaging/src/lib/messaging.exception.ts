@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** Why messaging failed. */
 export enum MessagingExceptionCode {
   /** Kafka did not accept a publish (after the client's own retries). */
@@ -9,14 +11,8 @@ export enum MessagingExceptionCode {
 }
 
 /** The one exception of `@keyfleet/messaging`. */
-export class MessagingException extends Error {
-  override readonly name = 'MessagingException';
-
-  constructor(
-    readonly code: MessagingExceptionCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+export class MessagingException extends KeyfleetException<MessagingExceptionCode> {
+  constructor(code: MessagingExceptionCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
   }
 }

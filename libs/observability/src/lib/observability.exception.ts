@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** What went wrong while wiring logs, metrics or health checks. */
 export enum ObservabilityExceptionCode {
   /** Two components registered a health check under the same name. */
@@ -7,13 +9,8 @@ export enum ObservabilityExceptionCode {
 }
 
 /** The one exception of `@keyfleet/observability`; it signals programming errors at start-up. */
-export class ObservabilityException extends Error {
-  override readonly name = 'ObservabilityException';
-
-  constructor(
-    readonly code: ObservabilityExceptionCode,
-    message: string,
-  ) {
-    super(message);
+export class ObservabilityException extends KeyfleetException<ObservabilityExceptionCode> {
+  constructor(code: ObservabilityExceptionCode, message: string) {
+    super(code, message);
   }
 }

@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** Why persistence failed. */
 export enum PersistenceExceptionCode {
   /** The schema name is not a safe SQL identifier. */
@@ -9,14 +11,8 @@ export enum PersistenceExceptionCode {
 }
 
 /** The one exception of `@keyfleet/persistence`. Messages never contain the connection password. */
-export class PersistenceException extends Error {
-  override readonly name = 'PersistenceException';
-
-  constructor(
-    readonly code: PersistenceExceptionCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+export class PersistenceException extends KeyfleetException<PersistenceExceptionCode> {
+  constructor(code: PersistenceExceptionCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
   }
 }

@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** Why a service could not start. */
 export enum ServiceKitExceptionCode {
   /** Nest could not build the application (a provider failed: database, Kafka...). Nest has logged the cause. */
@@ -7,14 +9,8 @@ export enum ServiceKitExceptionCode {
 }
 
 /** The exception of `@keyfleet/service-kit`'s bootstrap; `cause` is the underlying error. */
-export class ServiceKitException extends Error {
-  override readonly name = 'ServiceKitException';
-
-  constructor(
-    readonly code: ServiceKitExceptionCode,
-    message: string,
-    options: { cause: unknown },
-  ) {
-    super(message, options);
+export class ServiceKitException extends KeyfleetException<ServiceKitExceptionCode> {
+  constructor(code: ServiceKitExceptionCode, message: string, options: { cause: unknown }) {
+    super(code, message, options);
   }
 }

@@ -1,3 +1,5 @@
+import { KeyfleetException } from '@keyfleet/errors';
+
 /** Why a test could not drive a process or reach the infrastructure. */
 export enum TestingExceptionCode {
   /** `dist/` has no build of the app: run the build first. */
@@ -15,13 +17,8 @@ export enum TestingExceptionCode {
 }
 
 /** The one exception of `@keyfleet/testing`; its message carries the process output when there is one. */
-export class TestingException extends Error {
-  override readonly name = 'TestingException';
-
-  constructor(
-    readonly code: TestingExceptionCode,
-    message: string,
-  ) {
-    super(message);
+export class TestingException extends KeyfleetException<TestingExceptionCode> {
+  constructor(code: TestingExceptionCode, message: string) {
+    super(code, message);
   }
 }

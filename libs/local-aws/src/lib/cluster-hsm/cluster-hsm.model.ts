@@ -44,8 +44,6 @@ export interface HsmKeyRecord {
 
 /** Username rules of CloudHSM: 1-31 letters, digits or underscores, case-insensitive (shown lower case). */
 export const USERNAME = /^[A-Za-z0-9_]{1,31}$/;
-/** The initial admin's password before activation (CloudHSM's documented default). */
-export const UNACTIVATED_ADMIN_PASSWORD = 'password';
 
 export function hashPassword(password: string): { passwordHash: string; salt: string } {
   const salt = randomBytes(16);
@@ -58,9 +56,12 @@ export function passwordMatches(user: HsmUserRecord, password: string): boolean 
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
-/** A fresh cluster's HSM content: the unactivated admin only. */
+/**
+ * A fresh cluster's HSM content: the unactivated admin only. Its password is random and
+ * never told to anyone: `cluster activate --password` replaces it.
+ */
 export function newClusterHsmData(lineage: string): ClusterHsmData {
-  return { users: [{ username: 'admin', role: 'unactivated-admin', ...hashPassword(UNACTIVATED_ADMIN_PASSWORD) }], lineage };
+  return { users: [{ username: 'admin', role: 'unactivated-admin', ...hashPassword(randomBytes(24).toString('base64')) }], lineage };
 }
 
 /** Seals key material under the cluster's escrow key (created on first use). */

@@ -1,0 +1,1 @@
+export { KeyfleetException } from './lib/keyfleet.exception';
