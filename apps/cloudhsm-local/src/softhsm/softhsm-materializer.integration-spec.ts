@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
+import { CreateHsmCommand, DeleteHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createCloudHsmV2Client, createCluster, describeAllBackups, describeAllClusters } from '@keyfleet/aws';
 import { loadIsolatedModule } from '@keyfleet/hsm';
 import { builtEntry, freePort, infraEnv, runToExit, startService, type ServiceProcess } from '@keyfleet/testing';
 
@@ -20,6 +22,7 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
   let sut: ServiceProcess;
   let clusterId: string;
   let passwords: Record<string, string>;
+  const clusters: string[] = [];
   const cli = (args: string[], user: string) =>
     runToExit(join(dirname(builtEntry('cloudhsm-local')), 'cli/cloudhsm-cli.main.js'), [...args, '--cluster-id', clusterId], {
       PATH: process.env['PATH'],
@@ -33,8 +36,8 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
     module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
     return module;
   };
-  const login = (module: pkcs11js.PKCS11, user: string, pin: string) => {
-    const slot = module.C_GetSlotList(true).find((s) => module.C_GetTokenInfo(s).label.trim() === `${clusterId}/${user}`);
+  const login = (module: pkcs11js.PKCS11, user: string, pin: string, cluster = clusterId) => {
+    const slot = module.C_GetSlotList(true).find((s) => module.C_GetTokenInfo(s).label.trim() === `${cluster}/${user}`);
     if (!slot) throw new Error(`no token for ${user}`);
     const session = module.C_OpenSession(slot, RW);
     module.C_Login(session, pkcs11js.CKU_USER, pin);
@@ -65,6 +68,7 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
     });
     const estate = (await (await fetch(`${sut.url}/admin/estate`)).json()) as { clusterId: string; credentials: string[] };
     clusterId = estate.clusterId;
+    clusters.push(clusterId);
     const sm = new SecretsManagerClient({ endpoint: sut.url, region: 'eu-north-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' } });
     passwords = {};
     for (const name of estate.credentials) {
@@ -78,8 +82,10 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
 
   afterAll(async () => {
     await sut.stop();
-    for (const user of ['app_blue', 'app_green']) {
-      execFileSync('softhsm2-util', ['--delete-token', '--token', `${clusterId}/${user}`], { stdio: 'ignore' });
+    for (const cluster of clusters) {
+      for (const user of ['app_blue', 'app_green']) {
+        execFileSync('softhsm2-util', ['--delete-token', '--token', `${cluster}/${user}`], { stdio: 'ignore' });
+      }
     }
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -133,6 +139,33 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
     try {
       expect(() => login(module, 'app_blue', old)).toThrow(/CKR_PIN_INCORRECT/);
       expect(find(module, login(module, 'app_blue', 'blue-rotated-1'), 'orders/v1')).toHaveLength(1);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('gives a cluster restored from a backup tokens with the same keys: encrypt on one, decrypt on the other', async () => {
+    const aws = createCloudHsmV2Client({ endpoint: sut.url, region: 'eu-north-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' }, maxAttempts: 1 });
+    // An HSM change backs the cluster up, keys and current passwords included.
+    const [cluster] = await describeAllClusters(aws, { clusterIds: [clusterId] });
+    await aws.send(new DeleteHsmCommand({ ClusterId: clusterId, HsmId: cluster!.Hsms![1]!.HsmId }));
+    const [backup] = await describeAllBackups(aws, { Filters: { clusterIds: [clusterId], states: ['READY'] } });
+    const clone = await createCluster(aws, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'], SourceBackupId: backup!.BackupId });
+    clusters.push(clone.ClusterId!);
+    await aws.send(new CreateHsmCommand({ ClusterId: clone.ClusterId!, AvailabilityZone: 'eu-north-1a' }));
+
+    const module = library();
+    try {
+      const original = login(module, 'app_blue', passwords['app_blue']!);
+      const [key] = find(module, original, 'orders/v1');
+      const iv = randomBytes(12);
+      module.C_EncryptInit(original, gcm(iv), key!);
+      const ciphertext = module.C_Encrypt(original, Buffer.from('order #2'), Buffer.alloc(64));
+
+      const restored = login(module, 'app_blue', passwords['app_blue']!, clone.ClusterId);
+      const [restoredKey] = find(module, restored, 'orders/v1');
+      module.C_DecryptInit(restored, gcm(iv), restoredKey!);
+      expect(module.C_Decrypt(restored, ciphertext, Buffer.alloc(64)).toString()).toBe('order #2');
     } finally {
       module.C_Finalize();
     }

@@ -60,9 +60,14 @@ export class LocalAws {
     this.state = this.file.load();
     if (this.state.clockOffsetMs && this.clock.offset < this.state.clockOffsetMs) this.clock.advance(this.state.clockOffsetMs - this.clock.offset);
     this.secretsManager = new SecretsManagerEmulator(this.state.secretsManager, this.clock, options.account);
-    this.cloudHsm = new CloudHsmV2Emulator(this.state.cloudHsm, this.clock, options.account, options.timings ?? INSTANT_TIMINGS, {
-      hsmsPerRegion: options.hsmsPerRegion ?? 6,
-    });
+    this.cloudHsm = new CloudHsmV2Emulator(
+      this.state.cloudHsm,
+      this.clock,
+      options.account,
+      options.timings ?? INSTANT_TIMINGS,
+      { hsmsPerRegion: options.hsmsPerRegion ?? 6 },
+      options.hsmListener,
+    );
     this.kms = new KmsEmulator((this.state.kms ??= emptyKmsState()), this.clock, options.account);
     const kms = this.kms;
     const trent: Record<string, AwsOperation> = {

@@ -1,5 +1,7 @@
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { copyHsmData, hashPassword, newClusterHsmData } from '../cluster-hsm/cluster-hsm.model';
+import type { HsmChangeListener } from '../cluster-hsm/hsm-change';
+import { mirrorCluster, unmirrorCluster } from '../cluster-hsm/mirror-cluster';
 import { createClusterCsr, publicKeyOfCsr } from './cluster-csr';
 import { z } from 'zod';
 import { epochSeconds, type Clock } from '../protocol/clock';
@@ -86,6 +88,8 @@ export class CloudHsmV2Emulator {
     private readonly account: string,
     private readonly timings: CloudHsmTimings,
     private readonly limits: { readonly hsmsPerRegion: number } = { hsmsPerRegion: 6 },
+    /** Mirrors users and keys of restored or deleted clusters into tokens (cloudhsm-local's materialiser). */
+    private readonly listener: HsmChangeListener = { apply: () => undefined },
   ) {}
 
   createCluster(region: string, raw: unknown) {
@@ -123,6 +127,14 @@ export class CloudHsmV2Emulator {
       // A restored cluster holds what its backup held; a fresh one only the unactivated admin.
       hsm: source?.hsm ? copyHsmData(source.hsm) : newClusterHsmData(newClusterId),
     };
+    // A restored cluster's crypto users get their tokens, with the backup's keys, before it is recorded.
+    if (source && cluster.hsm) {
+      try {
+        mirrorCluster(cluster.hsm, cluster.clusterId, this.listener);
+      } catch {
+        throw new LocalAwsException(E.CloudHsmInternalFailure, 'The cluster could not be restored from the backup', 500);
+      }
+    }
     r.clusters.push(cluster);
     this.tick(region);
     return { Cluster: this.clusterView(cluster) };
@@ -217,6 +229,7 @@ export class CloudHsmV2Emulator {
     const cluster = this.cluster(region, input.ClusterId);
     if (cluster.hsms.length > 0) throw invalid('All HSMs must be deleted before the cluster can be deleted');
     if (cluster.state === 'DELETE_IN_PROGRESS' || cluster.state === 'DELETED') throw invalid(`The cluster is already ${cluster.state}`);
+    if (cluster.hsm) unmirrorCluster(cluster.hsm, cluster.clusterId, this.listener);
     cluster.state = 'DELETE_IN_PROGRESS';
     cluster.dueMs = this.now() + this.timings.clusterDeleteMs;
     const view = this.clusterView(cluster);

@@ -15,6 +15,7 @@ import {
   type KeyAttributes,
 } from './cluster-hsm.model';
 import type { HsmChangeListener } from './hsm-change';
+import { offerKey } from './mirror-cluster';
 
 /** One `cloudhsm-cli` invocation in single-command mode: its arguments and the credential variables. */
 export interface CliRequest {
@@ -143,6 +144,8 @@ export class CloudHsmCli {
         return this.keyShare(flags, env, false);
       case 'key delete':
         return this.keyDelete(flags, env);
+      case 'key replicate':
+        return this.keyReplicate(flags, env);
       default:
         throw new CliError(`unrecognized subcommand '${command}'`);
     }
@@ -186,7 +189,7 @@ export class CloudHsmCli {
       }
       this.listener.apply({ kind: 'user-created', clusterId: cluster.clusterId, username, password });
     }
-    data.users.push({ username, role, ...hashPassword(password) });
+    data.users.push({ username, role, ...hashPassword(password), ...(role === 'crypto-user' ? { sealedPassword: sealMaterial(data, Buffer.from(password)) } : {}) });
     return { username, role };
   }
 
@@ -212,7 +215,7 @@ export class CloudHsmCli {
     const password = one(flags, 'password') ?? '';
     assertPassword(password);
     if (target.role === 'crypto-user') this.listener.apply({ kind: 'password-changed', clusterId: cluster.clusterId, username: target.username, password });
-    Object.assign(target, hashPassword(password));
+    Object.assign(target, hashPassword(password), target.role === 'crypto-user' ? { sealedPassword: sealMaterial(data, Buffer.from(password)) } : {});
     return { username: target.username, role: target.role };
   }
 
@@ -240,19 +243,24 @@ export class CloudHsmCli {
     const material = randomBytes(length);
     if (keyType === 'aes') attributes['check-value'] = checkValue(material);
     const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username);
-    const key: HsmKeyRecord = { ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`, owner: owner.username, sharedWith: [], attributes, sealed: '' };
+    const key: HsmKeyRecord = {
+      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      owner: owner.username,
+      sharedWith: [],
+      attributes,
+      sealed: sealMaterial(data, material),
+    };
     // All or nothing: if one token cannot take the key, withdraw it from those that did.
     const published: string[] = [];
     try {
       for (const username of new Set([owner.username, ...sharees])) {
-        this.publish(cluster.clusterId, key, material, username);
+        offerKey(data, cluster.clusterId, key, username, this.listener);
         published.push(username);
       }
     } catch (err) {
       for (const username of published) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
       throw err;
     }
-    key.sealed = sealMaterial(data, material);
     key.sharedWith = sharees.filter((u) => u !== owner.username);
     data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
     keys.push(key);
@@ -288,7 +296,7 @@ export class CloudHsmCli {
     if (target.username === key.owner) throw new CliError('The owner already has the key');
     if (share) {
       if (key.sharedWith.includes(target.username)) throw new CliError(`The key is already shared with ${target.username}`);
-      this.publish(cluster.clusterId, key, unsealMaterial(data, key.sealed), target.username);
+      offerKey(data, cluster.clusterId, key, target.username, this.listener);
       key.sharedWith.push(target.username);
       return { message: 'Key shared successfully' };
     }
@@ -309,20 +317,40 @@ export class CloudHsmCli {
     return { message: 'Key deleted successfully' };
   }
 
-  private publish(clusterId: string, key: HsmKeyRecord, material: Buffer, username: string): void {
-    this.listener.apply({
-      kind: 'key-available',
-      clusterId,
-      username,
-      key: {
-        ref: key.ref,
-        label: String(key.attributes['label']),
-        keyType: key.attributes['key-type'] === 'aes' ? 'aes' : 'generic-secret',
-        material,
-        attributes: key.attributes,
-        shared: username !== key.owner,
-      },
-    });
+  /**
+   * Copies a key to another cluster, as `key replicate` does: only between clones (one
+   * restored from the other's backup, or both from a common one), with the owner and the
+   * sharees existing on the destination; DESTINATION_CLOUDHSM_* log in there.
+   */
+  private keyReplicate(flags: Flags, env: CliRequest['env']) {
+    const source = this.hsm.findCluster(one(flags, 'source-cluster-id') ?? '');
+    const destination = this.hsm.findCluster(one(flags, 'destination-cluster-id') ?? '');
+    if (!source) throw new CliError(`Cluster ${one(flags, 'source-cluster-id') ?? ''} is not configured`);
+    if (!destination) throw new CliError(`Cluster ${one(flags, 'destination-cluster-id') ?? ''} is not configured`);
+    const from = (source.cluster.hsm ??= newClusterHsmData(source.cluster.clusterId));
+    const to = (destination.cluster.hsm ??= newClusterHsmData(destination.cluster.clusterId));
+    const user = this.login(from, env, ['crypto-user']);
+    this.login(to, { CLOUDHSM_ROLE: env['DESTINATION_CLOUDHSM_ROLE'], CLOUDHSM_PIN: env['DESTINATION_CLOUDHSM_PIN'] }, ['crypto-user']);
+    this.assertWritable(destination.cluster);
+    if (from.lineage !== to.lineage) throw new CliError('Key replicate failed: the destination cluster is not a clone of the source cluster');
+    const key = this.singleKey(from, flags, user);
+    for (const name of [key.owner, ...key.sharedWith]) this.cryptoUser(to, name);
+    const keys = (to.keys ??= []);
+    if (keys.some((k) => k.ref === key.ref)) throw new CliError(`Key ${key.ref} already exists on the destination cluster`);
+    const copy: HsmKeyRecord = { ...key, sharedWith: [...key.sharedWith], attributes: { ...key.attributes }, sealed: sealMaterial(to, unsealMaterial(from, key.sealed)) };
+    const offered: string[] = [];
+    try {
+      for (const name of [copy.owner, ...copy.sharedWith]) {
+        offerKey(to, destination.cluster.clusterId, copy, name, this.listener);
+        offered.push(name);
+      }
+    } catch (err) {
+      for (const name of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: destination.cluster.clusterId, username: name, ref: copy.ref });
+      throw err;
+    }
+    keys.push(copy);
+    to.nextKeyRef = Math.max(to.nextKeyRef ?? 1, Number.parseInt(copy.ref.slice(2), 16) + 1);
+    return { key: keyJson(copy, true), message: 'Successfully replicated key' };
   }
 
   /** Keys the user sees (owned or shared with it) that match every `--filter`. */

@@ -9,6 +9,12 @@ export interface HsmUserRecord {
   /** scrypt(password, salt), base64: the emulator never keeps a password in the clear. */
   passwordHash: string;
   salt: string;
+  /**
+   * A crypto user's password sealed under the cluster's escrow key, so a cluster restored
+   * from a backup can give the user's new token the same PIN. Emulator only: an HSM never
+   * reveals a password, it just restores the user.
+   */
+  sealedPassword?: string;
 }
 
 /**
