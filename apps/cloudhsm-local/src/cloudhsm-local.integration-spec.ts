@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
@@ -113,6 +113,20 @@ describe('cloudhsm-local process', () => {
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.output)).toEqual({ error_code: 1, data: 'Login failed: invalid username, role or password' });
     expect(refused.output).not.toContain('wrong-password');
+
+    // --data-path names a file on the caller's machine: the executable sends its content.
+    const blue = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: estate.credentials[1] }))).SecretString ?? '{}') as { password: string };
+    const asBlue = env({ CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `app_blue:${blue.password}` });
+    const pair = ['key', 'generate-asymmetric-pair', 'ec', '--curve', 'secp384r1', '--public-label', 'doc-pub', '--private-label', 'doc-priv', '--private-attributes', 'sign=true'];
+    expect((await runToExit(cli, [...pair, '--cluster-id', estate.clusterId], asBlue)).code).toBe(0);
+    const file = join(dataDir, 'document.txt');
+    writeFileSync(file, 'contract v7');
+    const signArgs = ['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=doc-priv', '--hash-function', 'sha384', '--data-path', file, '--cluster-id', estate.clusterId];
+    const signed = await runToExit(cli, signArgs, asBlue);
+    const { signature } = (JSON.parse(signed.output) as { data: { signature: string } }).data;
+    const verifyArgs = ['crypto', 'verify', 'ecdsa', '--key-filter', 'attr.label=doc-pub', '--hash-function', 'sha384', '--data-path', file, '--signature', signature];
+    const verified = await runToExit(cli, [...verifyArgs, '--cluster-id', estate.clusterId], asBlue);
+    expect(JSON.parse(verified.output)).toEqual({ error_code: 0, data: { message: 'Signature verified successfully' } });
   });
 
   it('refuses a bad admin request with a reason', async () => {

@@ -3,7 +3,32 @@
 // output as AWS's, executed by the cloudhsm-local server (which owns the clusters' state).
 // CLOUDHSM_LOCAL_ENDPOINT chooses the server (default http://127.0.0.1:4510).
 
-async function main(argv: string[]): Promise<number> {
+import { readFileSync } from 'node:fs';
+
+/**
+ * Options naming files on this machine are read here (the server cannot see them):
+ * `--data-path F` is sent as `--data <base64 of F>`.
+ */
+function inlineFiles(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--data-path' && argv[i + 1] !== undefined) {
+      out.push('--data', readFileSync(argv[i + 1] ?? '').toString('base64'));
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+async function main(rawArgv: string[]): Promise<number> {
+  let argv: string[];
+  try {
+    argv = inlineFiles(rawArgv);
+  } catch (err) {
+    process.stdout.write(`${JSON.stringify({ error_code: 1, data: `Cannot read the data file: ${err instanceof Error ? err.message : String(err)}` }, null, 2)}\n`);
+    return 1;
+  }
   const endpoint = process.env['CLOUDHSM_LOCAL_ENDPOINT'] ?? 'http://127.0.0.1:4510';
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     process.stdout.write('Usage: cloudhsm-cli <group> <command> [--option value...]  (CLOUDHSM_ROLE, CLOUDHSM_PIN=<user>:<password>)\n');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -166,6 +166,33 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       const [restoredKey] = find(module, restored, 'orders/v1');
       module.C_DecryptInit(restored, gcm(iv), restoredKey!);
       expect(module.C_Decrypt(restored, ciphertext, Buffer.alloc(64)).toString()).toBe('order #2');
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('materialises an EC pair: the owner signs in its token, any crypto user verifies with the public key in theirs', async () => {
+    const made = await cli(
+      ['key', 'generate-asymmetric-pair', 'ec', '--curve', 'secp256r1', '--public-label', 'release-pub', '--private-label', 'release-priv', '--private-attributes', 'sign=true', '--public-attributes', 'verify=true'],
+      'app_blue',
+    );
+    expect(made.code).toBe(0);
+    const point = Buffer.from((JSON.parse(made.output) as { data: { public_key: { attributes: { 'ec-point': string } } } }).data.public_key.attributes['ec-point'].slice(2), 'hex');
+    const digest = createHash('sha256').update('release 2026.11').digest();
+    const module = library();
+    try {
+      const blue = login(module, 'app_blue', passwords['app_blue']!);
+      const [privateKey] = find(module, blue, 'release-priv');
+      module.C_SignInit(blue, { mechanism: pkcs11js.CKM_ECDSA }, privateKey!);
+      const signature = module.C_Sign(blue, digest, Buffer.alloc(132));
+      const jwk = { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+      expect(verify('sha256', Buffer.from('release 2026.11'), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
+
+      const green = login(module, 'app_green', passwords['app_green']!);
+      expect(find(module, green, 'release-priv')).toHaveLength(0);
+      const [publicKey] = find(module, green, 'release-pub');
+      module.C_VerifyInit(green, { mechanism: pkcs11js.CKM_ECDSA }, publicKey!);
+      expect(module.C_Verify(green, digest, signature)).toBe(true);
     } finally {
       module.C_Finalize();
     }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
@@ -12,6 +12,20 @@ interface TokenCredentials {
 }
 
 const RW_SESSION = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
+
+/** DER-encoded named-curve OIDs (CKA_EC_PARAMS) by JWK curve name. */
+const EC_PARAMS: Record<string, Buffer> = {
+  'P-256': Buffer.from('06082a8648ce3d030107', 'hex'),
+  'P-384': Buffer.from('06052b81040022', 'hex'),
+  'P-521': Buffer.from('06052b81040023', 'hex'),
+  secp256k1: Buffer.from('06052b8104000a', 'hex'),
+};
+
+/** CKA_EC_POINT is the point wrapped in a DER OCTET STRING. */
+function derOctetString(value: Buffer): Buffer {
+  const length = value.length < 0x80 ? Buffer.from([value.length]) : Buffer.from([0x81, value.length]);
+  return Buffer.concat([Buffer.from([0x04]), length, value]);
+}
 
 /**
  * Mirrors each cluster's crypto users and keys into SoftHSM2 so PKCS#11 clients use them
@@ -76,6 +90,7 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
 
   private template(key: Extract<HsmChange, { kind: 'key-available' }>['key']): pkcs11js.Template {
     const flag = (name: string) => key.attributes[name] === true;
+    if (key.keyType === 'ec-private' || key.keyType === 'ec-public') return this.ecTemplate(key, flag);
     return [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_KEY_TYPE, value: key.keyType === 'aes' ? pkcs11js.CKK_AES : pkcs11js.CKK_GENERIC_SECRET },
@@ -94,6 +109,45 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_UNWRAP, value: flag('unwrap') && !key.shared },
       { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
       { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+    ];
+  }
+
+  /** EC keys as PKCS#11 objects: named-curve parameters, and the private value or the public point. */
+  private ecTemplate(key: Extract<HsmChange, { kind: 'key-available' }>['key'], flag: (name: string) => boolean): pkcs11js.Template {
+    const isPrivate = key.keyType === 'ec-private';
+    const jwk = (isPrivate ? createPrivateKey({ key: key.material, format: 'der', type: 'pkcs8' }) : createPublicKey({ key: key.material, format: 'der', type: 'spki' })).export({
+      format: 'jwk',
+    });
+    const params = EC_PARAMS[jwk.crv ?? ''];
+    if (!params) throw new Error(`curve ${jwk.crv ?? '?'} cannot be materialised`);
+    const common: pkcs11js.Template = [
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: key.label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(key.ref.slice(2), 'hex') },
+      { type: pkcs11js.CKA_EC_PARAMS, value: params },
+      { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+    ];
+    if (!isPrivate) {
+      const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+      return [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_PRIVATE, value: false },
+        { type: pkcs11js.CKA_EC_POINT, value: derOctetString(point) },
+        { type: pkcs11js.CKA_VERIFY, value: flag('verify') },
+        { type: pkcs11js.CKA_DERIVE, value: false },
+      ];
+    }
+    return [
+      ...common,
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_VALUE, value: Buffer.from(jwk.d ?? '', 'base64url') },
+      { type: pkcs11js.CKA_SIGN, value: flag('sign') },
+      { type: pkcs11js.CKA_DERIVE, value: flag('derive') && !key.shared },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
     ];
   }
 

@@ -1,6 +1,6 @@
 import type { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
 import type { ClusterRecord } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import {
   USERNAME,
   hashPassword,
@@ -15,7 +15,7 @@ import {
   type KeyAttributes,
 } from './cluster-hsm.model';
 import type { HsmChangeListener } from './hsm-change';
-import { offerKey } from './mirror-cluster';
+import { holdersOf, offerKey } from './mirror-cluster';
 
 /** One `cloudhsm-cli` invocation in single-command mode: its arguments and the credential variables. */
 export interface CliRequest {
@@ -110,6 +110,10 @@ export class CloudHsmCli {
       let data: unknown;
       if (group === 'key' && verb === 'generate-symmetric' && positionals.length === 1) {
         data = this.generateSymmetric(positionals[0] ?? '', flags, request.env);
+      } else if (group === 'key' && verb === 'generate-asymmetric-pair' && positionals.length === 1) {
+        data = this.generateAsymmetricPair(positionals[0] ?? '', flags, request.env);
+      } else if (group === 'crypto' && (verb === 'sign' || verb === 'verify') && positionals.length === 1) {
+        data = verb === 'sign' ? this.cryptoSign(positionals[0] ?? '', flags, request.env) : this.cryptoVerify(positionals[0] ?? '', flags, request.env);
       } else {
         if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0] ?? ''}' found`);
         data = this.dispatch(`${group ?? ''} ${verb ?? ''}`.trim(), flags, request.env);
@@ -188,6 +192,13 @@ export class CloudHsmCli {
         throw new CliError(`cloudhsm-local maps crypto users onto SoftHSM2 tokens labelled <cluster-id>/<username> (32 bytes): use at most ${MAX_TOKEN_USERNAME} characters`);
       }
       this.listener.apply({ kind: 'user-created', clusterId: cluster.clusterId, username, password });
+      try {
+        // Every crypto user sees every public key of the cluster.
+        for (const key of (data.keys ?? []).filter((k) => k.attributes['class'] === 'public-key')) offerKey(data, cluster.clusterId, key, username, this.listener);
+      } catch (err) {
+        this.listener.apply({ kind: 'user-deleted', clusterId: cluster.clusterId, username });
+        throw err;
+      }
     }
     data.users.push({ username, role, ...hashPassword(password), ...(role === 'crypto-user' ? { sealedPassword: sealMaterial(data, Buffer.from(password)) } : {}) });
     return { username, role };
@@ -291,6 +302,7 @@ export class CloudHsmCli {
     this.assertWritable(cluster);
     const key = this.singleKey(data, flags, user);
     if (key.owner !== user.username) throw new CliError('Only the key owner can share or unshare a key');
+    if (key.attributes['class'] === 'public-key') throw new CliError('Public keys are visible to every user and are not shared');
     if (one(flags, 'role') !== 'crypto-user') throw new CliError("invalid value for '--role <ROLE>': keys are shared with crypto-user");
     const target = this.cryptoUser(data, one(flags, 'username') ?? '');
     if (target.username === key.owner) throw new CliError('The owner already has the key');
@@ -312,9 +324,109 @@ export class CloudHsmCli {
     this.assertWritable(cluster);
     const key = this.singleKey(data, flags, user);
     if (key.owner !== user.username) throw new CliError('Only the key owner can delete a key');
-    for (const username of [key.owner, ...key.sharedWith]) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
+    for (const username of holdersOf(data, key)) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
     data.keys = (data.keys ?? []).filter((k) => k !== key);
     return { message: 'Key deleted successfully' };
+  }
+
+  private generateAsymmetricPair(kind: string, flags: Flags, env: CliRequest['env']) {
+    if (kind === 'rsa') throw new CliError('cloudhsm-local does not generate RSA key pairs yet: use ec');
+    if (kind !== 'ec') throw new CliError(`unrecognized subcommand '${kind}': expected rsa or ec`);
+    const { cluster, data } = this.hsmData(flags);
+    const owner = this.login(data, env, ['crypto-user']);
+    this.assertWritable(cluster);
+    const curveName = one(flags, 'curve') ?? '';
+    const curve = EC_CURVES[curveName];
+    if (!curve) throw new CliError(`Curve ${curveName} is not supported by cloudhsm-local (use ${Object.keys(EC_CURVES).join(', ')})`);
+    const publicLabel = one(flags, 'public-label') ?? '';
+    const privateLabel = one(flags, 'private-label') ?? '';
+    for (const label of [publicLabel, privateLabel]) if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
+    const keys = (data.keys ??= []);
+    if (keys.length + 2 > MAX_KEYS[cluster.hsmType]) throw new CliError(`The cluster already holds the maximum of ${MAX_KEYS[cluster.hsmType]} keys`);
+    const pair = generateKeyPairSync('ec', { namedCurve: curve.node });
+    const jwk = pair.publicKey.export({ format: 'jwk' });
+    const ecPoint = `0x04${Buffer.from(jwk.x ?? '', 'base64url').toString('hex')}${Buffer.from(jwk.y ?? '', 'base64url').toString('hex')}`;
+    const common = { 'key-type': 'ec', id: '0x', curve: curveName === 'prime256v1' ? 'secp256r1' : curveName, 'ec-point': ecPoint, token: !flags.has('session'), local: true, trusted: false, destroyable: true, modifiable: true };
+    const privateAttributes: KeyAttributes = {
+      ...common,
+      label: privateLabel,
+      class: 'private-key',
+      decrypt: false,
+      derive: false,
+      sign: false,
+      unwrap: false,
+      extractable: true,
+      'never-extractable': false,
+      'always-sensitive': true,
+      sensitive: true,
+      private: true,
+      'wrap-with-trusted': false,
+    };
+    const publicAttributes: KeyAttributes = { ...common, label: publicLabel, class: 'public-key', encrypt: false, verify: false, wrap: false, derive: false, private: false };
+    applyBooleanAttributes(privateAttributes, flags.get('private-attributes') ?? []);
+    applyBooleanAttributes(publicAttributes, flags.get('public-attributes') ?? []);
+    privateAttributes['never-extractable'] = privateAttributes['extractable'] === false;
+    const next = data.nextKeyRef ?? 1;
+    const ref = (n: number) => `0x${n.toString(16).padStart(16, '0')}`;
+    const publicKey: HsmKeyRecord = { ref: ref(next), owner: owner.username, sharedWith: [], attributes: publicAttributes, sealed: sealMaterial(data, pair.publicKey.export({ type: 'spki', format: 'der' })) };
+    const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username).filter((u) => u !== owner.username);
+    const privateKey: HsmKeyRecord = {
+      ref: ref(next + 1),
+      owner: owner.username,
+      sharedWith: sharees,
+      attributes: privateAttributes,
+      sealed: sealMaterial(data, pair.privateKey.export({ type: 'pkcs8', format: 'der' })),
+    };
+    const offered: [string, string][] = [];
+    try {
+      for (const key of [publicKey, privateKey]) {
+        for (const username of new Set(holdersOf(data, key))) {
+          offerKey(data, cluster.clusterId, key, username, this.listener);
+          offered.push([username, key.ref]);
+        }
+      }
+    } catch (err) {
+      for (const [username, keyRef] of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: keyRef });
+      throw err;
+    }
+    keys.push(publicKey, privateKey);
+    data.nextKeyRef = next + 2;
+    return { public_key: keyJson(publicKey, true), private_key: keyJson(privateKey, true) };
+  }
+
+  /** `crypto sign ecdsa`: the key's owner or a sharee signs with a private key whose `sign` is true. */
+  private cryptoSign(mechanism: string, flags: Flags, env: CliRequest['env']) {
+    const { key, data, hash, message } = this.cryptoInput(mechanism, flags, env);
+    if (key.attributes['class'] !== 'private-key' || key.attributes['sign'] !== true) throw new CliError('The key does not allow signing (sign=false or not a private key)');
+    const privateKey = createPrivateKey({ key: unsealMaterial(data, key.sealed), format: 'der', type: 'pkcs8' });
+    // PKCS#11 CKM_ECDSA's signature format: r || s, each the size of the curve order.
+    const signature = sign(hash, message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    return { 'key-reference': key.ref, signature: signature.toString('base64') };
+  }
+
+  /** `crypto verify ecdsa` with a public key (or the private key of the pair). */
+  private cryptoVerify(mechanism: string, flags: Flags, env: CliRequest['env']) {
+    const { key, data, hash, message } = this.cryptoInput(mechanism, flags, env);
+    const signature = Buffer.from(one(flags, 'signature') ?? '', 'base64');
+    const material = unsealMaterial(data, key.sealed);
+    const publicKey: KeyObject =
+      key.attributes['class'] === 'public-key' ? createPublicKey({ key: material, format: 'der', type: 'spki' }) : createPublicKey(createPrivateKey({ key: material, format: 'der', type: 'pkcs8' }));
+    if (!verify(hash, message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new CliError('Signature verification failed');
+    return { message: 'Signature verified successfully' };
+  }
+
+  private cryptoInput(mechanism: string, flags: Flags, env: CliRequest['env']) {
+    if (mechanism !== 'ecdsa') throw new CliError(`cloudhsm-local signs and verifies with ecdsa only so far, not ${mechanism}`);
+    const { data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user']);
+    const key = this.singleKey(data, flags, user, 'key-filter');
+    if (key.attributes['key-type'] !== 'ec') throw new CliError('ecdsa needs an EC key');
+    const hash = one(flags, 'hash-function') ?? '';
+    if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function': expected sha1, sha224, sha256, sha384 or sha512`);
+    if ((one(flags, 'data-type', false) ?? 'raw') !== 'raw') throw new CliError('cloudhsm-local signs raw data only (--data-type digest is not emulated yet)');
+    const message = Buffer.from(one(flags, 'data') ?? '', 'base64');
+    if (message.length === 0) throw new CliError('--data must be base64 of at least one byte');
+    return { key, data, hash, message };
   }
 
   /**
@@ -362,7 +474,7 @@ export class CloudHsmCli {
     });
     return (data.keys ?? []).filter(
       (k) =>
-        (user.role === 'admin' || k.owner === user.username || k.sharedWith.includes(user.username)) &&
+        (user.role === 'admin' || k.owner === user.username || k.sharedWith.includes(user.username) || k.attributes['class'] === 'public-key') &&
         criteria.every(({ name, value }) => {
           if (name === 'key-reference') return k.ref === value.toLowerCase();
           if (!name.startsWith('attr.')) throw new CliError(`Invalid filter ${name}: expected key-reference or attr.<name>`);
@@ -372,8 +484,8 @@ export class CloudHsmCli {
     );
   }
 
-  private singleKey(data: ClusterHsmData, flags: Flags, user: HsmUserRecord): HsmKeyRecord {
-    const matches = this.filter(data, flags, user);
+  private singleKey(data: ClusterHsmData, flags: Flags, user: HsmUserRecord, filterFlag = 'filter'): HsmKeyRecord {
+    const matches = this.filter(data, filterFlag === 'filter' ? flags : new Map([['filter', flags.get(filterFlag) ?? []]]), user);
     if (matches.length === 0) throw new CliError('Key selection criteria matched 0 keys. Refine selection criteria to select a single key.');
     if (matches.length > 1) throw new CliError(`Key selection criteria matched ${matches.length} keys. Refine selection criteria to select a single key.`);
     return matches[0] as HsmKeyRecord;
@@ -429,6 +541,26 @@ export class CloudHsmCli {
     const usable = this.hsm.allClusters().filter(({ cluster }) => cluster.hsms.some((h) => h.state === 'ACTIVE'));
     if (usable.length === 1 && usable[0]) return usable[0];
     throw new CliError(usable.length === 0 ? 'No cluster with an active HSM is configured' : 'Multiple clusters are configured: select one with --cluster-id');
+  }
+}
+
+/** EC curves cloudhsm-local generates (cloudhsm-cli name -> Node name). */
+const EC_CURVES: Record<string, { node: string }> = {
+  secp256r1: { node: 'prime256v1' },
+  prime256v1: { node: 'prime256v1' },
+  secp384r1: { node: 'secp384r1' },
+  secp521r1: { node: 'secp521r1' },
+  secp256k1: { node: 'secp256k1' },
+};
+
+/** Applies `name=true|false` assignments to boolean attributes the key already has. */
+function applyBooleanAttributes(attributes: KeyAttributes, assignments: readonly string[]): void {
+  for (const assignment of assignments) {
+    const [name = '', value = ''] = assignment.split('=');
+    if (typeof attributes[name] !== 'boolean' || ['class', 'local', 'trusted', 'always-sensitive', 'never-extractable'].includes(name) || !['true', 'false'].includes(value)) {
+      throw new CliError(`Invalid attribute ${name}: expected <attribute>=true|false`);
+    }
+    attributes[name] = value === 'true';
   }
 }
 

@@ -15,7 +15,7 @@ export function mirrorCluster(data: ClusterHsmData, clusterId: string, listener:
       created.push(user.username);
     }
     for (const key of data.keys ?? []) {
-      for (const username of [key.owner, ...key.sharedWith]) offerKey(data, clusterId, key, username, listener);
+      for (const username of holdersOf(data, key)) offerKey(data, clusterId, key, username, listener);
     }
   } catch (err) {
     for (const username of created) listener.apply({ kind: 'user-deleted', clusterId, username });
@@ -30,6 +30,17 @@ export function unmirrorCluster(data: ClusterHsmData, clusterId: string, listene
   }
 }
 
+function keyTypeOf(key: HsmKeyRecord): 'aes' | 'generic-secret' | 'ec-private' | 'ec-public' {
+  if (key.attributes['key-type'] === 'ec') return key.attributes['class'] === 'public-key' ? 'ec-public' : 'ec-private';
+  return key.attributes['key-type'] === 'aes' ? 'aes' : 'generic-secret';
+}
+
+/** The users whose tokens hold a key: a public key is visible to every crypto user of the cluster. */
+export function holdersOf(data: ClusterHsmData, key: HsmKeyRecord): string[] {
+  if (key.attributes['class'] === 'public-key') return data.users.filter((u) => u.role === 'crypto-user').map((u) => u.username);
+  return [key.owner, ...key.sharedWith];
+}
+
 /** Offers one key to one user's token (the owner's copy, or a sharee's restricted copy). */
 export function offerKey(data: ClusterHsmData, clusterId: string, key: HsmKeyRecord, username: string, listener: HsmChangeListener): void {
   listener.apply({
@@ -39,7 +50,7 @@ export function offerKey(data: ClusterHsmData, clusterId: string, key: HsmKeyRec
     key: {
       ref: key.ref,
       label: String(key.attributes['label']),
-      keyType: key.attributes['key-type'] === 'aes' ? 'aes' : 'generic-secret',
+      keyType: keyTypeOf(key),
       material: unsealMaterial(data, key.sealed),
       attributes: key.attributes,
       shared: username !== key.owner,
