@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * Options naming files on this machine are read here (the server cannot see them):
- * `--data-path F` is sent as `--data <base64 of F>`.
+ * `--data-path F` is sent as `--data <base64 of F>`, `key import pem --path F` as `--pem-base64 <base64 of F>`.
  */
 function inlineFiles(argv: readonly string[]): string[] {
   const out: string[] = [];
@@ -15,6 +15,9 @@ function inlineFiles(argv: readonly string[]): string[] {
     const arg = argv[i] ?? '';
     if (arg === '--data-path' && argv[i + 1] !== undefined) {
       out.push('--data', readFileSync(argv[i + 1] ?? '').toString('base64'));
+      i += 1;
+    } else if (arg === '--path' && argv[1] === 'import' && argv[i + 1] !== undefined) {
+      out.push('--pem-base64', readFileSync(argv[i + 1] ?? '').toString('base64'));
       i += 1;
     } else out.push(arg);
   }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
@@ -193,6 +193,22 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       const [publicKey] = find(module, green, 'release-pub');
       module.C_VerifyInit(green, { mechanism: pkcs11js.CKM_ECDSA }, publicKey!);
       expect(module.C_Verify(green, digest, signature)).toBe(true);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('imports a PEM public key from a file into every crypto user\'s token as an RSA wrapping key', async () => {
+    const pemFile = join(dataDir, 'wrapping.pem');
+    writeFileSync(pemFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
+    const imported = await cli(['key', 'import', 'pem', '--path', pemFile, '--label', 'kms-wrap', '--key-type-class', 'rsa-public', '--attributes', 'wrap=true'], 'app_blue');
+    expect(JSON.parse(imported.output)).toMatchObject({ error_code: 0, data: { key: { attributes: { class: 'public-key', local: false, wrap: true, 'modulus-size-bits': 2048 } } } });
+    const module = library();
+    try {
+      const green = login(module, 'app_green', passwords['app_green']!);
+      const [key] = find(module, green, 'kms-wrap');
+      const [wrap] = module.C_GetAttributeValue(green, key!, [{ type: pkcs11js.CKA_WRAP }]);
+      expect(wrap?.value).toEqual(Buffer.from([1]));
     } finally {
       module.C_Finalize();
     }

@@ -91,6 +91,7 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
   private template(key: Extract<HsmChange, { kind: 'key-available' }>['key']): pkcs11js.Template {
     const flag = (name: string) => key.attributes[name] === true;
     if (key.keyType === 'ec-private' || key.keyType === 'ec-public') return this.ecTemplate(key, flag);
+    if (key.keyType === 'rsa-public') return this.rsaPublicTemplate(key, flag);
     return [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_KEY_TYPE, value: key.keyType === 'aes' ? pkcs11js.CKK_AES : pkcs11js.CKK_GENERIC_SECRET },
@@ -109,6 +110,25 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_UNWRAP, value: flag('unwrap') && !key.shared },
       { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
       { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+    ];
+  }
+
+  /** An imported RSA public key (e.g. a wrapping key): modulus and exponent, visible to its token's user. */
+  private rsaPublicTemplate(key: Extract<HsmChange, { kind: 'key-available' }>['key'], flag: (name: string) => boolean): pkcs11js.Template {
+    const jwk = createPublicKey({ key: key.material, format: 'der', type: 'spki' }).export({ format: 'jwk' });
+    return [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: false },
+      { type: pkcs11js.CKA_LABEL, value: key.label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(key.ref.slice(2), 'hex') },
+      { type: pkcs11js.CKA_MODULUS, value: Buffer.from(jwk.n ?? '', 'base64url') },
+      { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from(jwk.e ?? '', 'base64url') },
+      { type: pkcs11js.CKA_WRAP, value: flag('wrap') },
+      { type: pkcs11js.CKA_ENCRYPT, value: flag('encrypt') },
+      { type: pkcs11js.CKA_VERIFY, value: flag('verify') },
+      { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') },
     ];
   }
 

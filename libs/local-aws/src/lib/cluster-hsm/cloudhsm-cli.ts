@@ -1,6 +1,17 @@
 import type { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
 import type { ClusterRecord } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { createCipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  publicEncrypt,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import {
   USERNAME,
   hashPassword,
@@ -112,6 +123,10 @@ export class CloudHsmCli {
         data = this.generateSymmetric(positionals[0] ?? '', flags, request.env);
       } else if (group === 'key' && verb === 'generate-asymmetric-pair' && positionals.length === 1) {
         data = this.generateAsymmetricPair(positionals[0] ?? '', flags, request.env);
+      } else if (group === 'key' && verb === 'import' && positionals[0] === 'pem' && positionals.length === 1) {
+        data = this.importPem(flags, request.env);
+      } else if (group === 'key' && verb === 'wrap' && positionals.length === 1) {
+        data = this.wrap(positionals[0] ?? '', flags, request.env);
       } else if (group === 'crypto' && (verb === 'sign' || verb === 'verify') && positionals.length === 1) {
         data = verb === 'sign' ? this.cryptoSign(positionals[0] ?? '', flags, request.env) : this.cryptoVerify(positionals[0] ?? '', flags, request.env);
       } else {
@@ -150,6 +165,8 @@ export class CloudHsmCli {
         return this.keyDelete(flags, env);
       case 'key replicate':
         return this.keyReplicate(flags, env);
+      case 'key import':
+        throw new CliError("'key import' needs a format: pem");
       default:
         throw new CliError(`unrecognized subcommand '${command}'`);
     }
@@ -392,6 +409,110 @@ export class CloudHsmCli {
     keys.push(publicKey, privateKey);
     data.nextKeyRef = next + 2;
     return { public_key: keyJson(publicKey, true), private_key: keyJson(privateKey, true) };
+  }
+
+  /**
+   * `key import pem --path F --label L --key-type-class rsa-public|ec-public [--attributes ...]`:
+   * a public key from outside (e.g. a KMS import wrapping key), local=false, visible to every
+   * crypto user. The executable reads the file and sends it base64-encoded as --pem-base64
+   * (a PEM's text starts with dashes, which would read as an option).
+   */
+  private importPem(flags: Flags, env: CliRequest['env']) {
+    const { cluster, data } = this.hsmData(flags);
+    const owner = this.login(data, env, ['crypto-user']);
+    this.assertWritable(cluster);
+    const label = one(flags, 'label') ?? '';
+    if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
+    const keyClass = one(flags, 'key-type-class') ?? '';
+    if (keyClass !== 'rsa-public' && keyClass !== 'ec-public') throw new CliError(`invalid value '${keyClass}' for '--key-type-class': expected rsa-public or ec-public`);
+    let publicKey: KeyObject;
+    try {
+      publicKey = createPublicKey({ key: Buffer.from(one(flags, 'pem-base64') ?? '', 'base64').toString('utf8'), format: 'pem' });
+    } catch {
+      throw new CliError('The file is not a PEM-encoded public key');
+    }
+    if (publicKey.asymmetricKeyType !== keyClass.split('-')[0]) throw new CliError(`The PEM key is not an ${keyClass} key`);
+    const attributes: KeyAttributes = {
+      'key-type': publicKey.asymmetricKeyType ?? '',
+      label,
+      id: '0x',
+      class: 'public-key',
+      encrypt: false,
+      verify: false,
+      wrap: false,
+      derive: false,
+      token: true,
+      local: false,
+      trusted: false,
+      destroyable: true,
+      modifiable: true,
+      private: false,
+      ...(publicKey.asymmetricKeyType === 'rsa'
+        ? { 'modulus-size-bits': publicKey.asymmetricKeyDetails?.modulusLength ?? 0, 'public-exponent': `0x${(publicKey.asymmetricKeyDetails?.publicExponent ?? 0n).toString(16)}` }
+        : {}),
+    };
+    applyBooleanAttributes(attributes, flags.get('attributes') ?? []);
+    const key: HsmKeyRecord = {
+      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      owner: owner.username,
+      sharedWith: [],
+      attributes,
+      sealed: sealMaterial(data, publicKey.export({ type: 'spki', format: 'der' })),
+    };
+    const offered: string[] = [];
+    try {
+      for (const username of holdersOf(data, key)) {
+        offerKey(data, cluster.clusterId, key, username, this.listener);
+        offered.push(username);
+      }
+    } catch (err) {
+      for (const username of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
+      throw err;
+    }
+    (data.keys ??= []).push(key);
+    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    return { key: keyJson(key, true) };
+  }
+
+  /**
+   * `key wrap rsa-aes|rsa-oaep --payload-filter ... --wrapping-filter ... --hash-function H --mgf M`:
+   * only the payload's owner wraps, only extractable payloads, only with a key whose wrap is
+   * true. rsa-aes is CKM_RSA_AES_KEY_WRAP: RSA-OAEP of an ephemeral AES-256 key, then AES key
+   * wrap with padding (RFC 5649) of the payload (PKCS#8 for private keys, raw for secret keys).
+   */
+  private wrap(mechanism: string, flags: Flags, env: CliRequest['env']) {
+    if (mechanism !== 'rsa-aes' && mechanism !== 'rsa-oaep') throw new CliError(`cloudhsm-local wraps with rsa-aes and rsa-oaep so far, not ${mechanism}`);
+    const { data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user']);
+    const payload = this.singleKey(data, flags, user, 'payload-filter');
+    const wrapping = this.singleKey(data, flags, user, 'wrapping-filter');
+    if (payload.owner !== user.username) throw new CliError('Only the owner of the payload key can wrap it');
+    if (payload.attributes['extractable'] !== true) throw new CliError('The payload key is not extractable');
+    if (payload.attributes['class'] === 'public-key') throw new CliError('Public keys are not wrapped: export them instead');
+    if (wrapping.attributes['key-type'] !== 'rsa' || wrapping.attributes['class'] !== 'public-key' || wrapping.attributes['wrap'] !== true) {
+      throw new CliError('The wrapping key must be an RSA public key with wrap=true');
+    }
+    const hash = (one(flags, 'hash-function') ?? '').toLowerCase();
+    const mgf = one(flags, 'mgf') ?? '';
+    if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function'`);
+    if (mgf !== `mgf1-${hash}`) throw new CliError(`--mgf must be mgf1-${hash} with --hash-function ${hash} (cloudhsm-local uses one hash for OAEP and MGF1)`);
+    const wrappingKey = createPublicKey({ key: unsealMaterial(data, wrapping.sealed), format: 'der', type: 'spki' });
+    const material = unsealMaterial(data, payload.sealed);
+    const oaep = (value: Buffer) => publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, value);
+    let wrapped: Buffer;
+    if (mechanism === 'rsa-oaep') {
+      try {
+        wrapped = oaep(material);
+      } catch {
+        throw new CliError('The payload is too large for rsa-oaep: use rsa-aes');
+      }
+    } else {
+      const aesKey = randomBytes(32);
+      const kwp = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('a65959a6', 'hex'));
+      wrapped = Buffer.concat([oaep(aesKey), kwp.update(material), kwp.final()]);
+    }
+    // rsa-aes and rsa-oaep print hyphenated field names (aes-gcm uses underscores).
+    return { 'payload-key-reference': payload.ref, 'wrapping-key-reference': wrapping.ref, 'wrapped-key-data': wrapped.toString('base64') };
   }
 
   /** `crypto sign ecdsa`: the key's owner or a sharee signs with a private key whose `sign` is true. */
