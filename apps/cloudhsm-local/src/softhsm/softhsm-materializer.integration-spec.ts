@@ -213,4 +213,27 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       module.C_Finalize();
     }
   });
+
+  it('materialises an RSA pair: the private key signs in its owner\'s token with its CRT components', async () => {
+    const made = await cli(
+      ['key', 'generate-asymmetric-pair', 'rsa', '--modulus-size-bits', '2048', '--public-exponent', '65537', '--public-label', 'rsa-pub', '--private-label', 'rsa-priv', '--private-attributes', 'sign=true'],
+      'app_blue',
+    );
+    const attributes = (JSON.parse(made.output) as { data: { public_key: { attributes: { modulus: string; 'public-exponent': string } } } }).data.public_key.attributes;
+    const publicKey = createPublicKey({
+      key: { kty: 'RSA', n: Buffer.from(attributes.modulus.slice(2), 'hex').toString('base64url'), e: Buffer.from(attributes['public-exponent'].slice(2), 'hex').toString('base64url') },
+      format: 'jwk',
+    });
+    const module = library();
+    try {
+      const blue = login(module, 'app_blue', passwords['app_blue']!);
+      const [privateKey] = find(module, blue, 'rsa-priv');
+      module.C_SignInit(blue, { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS }, privateKey!);
+      const signature = module.C_Sign(blue, Buffer.from('payroll'), Buffer.alloc(256));
+      expect(verify('sha256', Buffer.from('payroll'), publicKey, signature)).toBe(true);
+      expect(find(module, login(module, 'app_green', passwords['app_green']!), 'rsa-priv')).toHaveLength(0);
+    } finally {
+      module.C_Finalize();
+    }
+  });
 });

@@ -92,6 +92,7 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
     const flag = (name: string) => key.attributes[name] === true;
     if (key.keyType === 'ec-private' || key.keyType === 'ec-public') return this.ecTemplate(key, flag);
     if (key.keyType === 'rsa-public') return this.rsaPublicTemplate(key, flag);
+    if (key.keyType === 'rsa-private') return this.rsaPrivateTemplate(key, flag);
     return [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_KEY_TYPE, value: key.keyType === 'aes' ? pkcs11js.CKK_AES : pkcs11js.CKK_GENERIC_SECRET },
@@ -129,6 +130,34 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_ENCRYPT, value: flag('encrypt') },
       { type: pkcs11js.CKA_VERIFY, value: flag('verify') },
       { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') },
+    ];
+  }
+
+  /** An RSA private key with its CRT components (what SoftHSM2 needs to sign and decrypt fast). */
+  private rsaPrivateTemplate(key: Extract<HsmChange, { kind: 'key-available' }>['key'], flag: (name: string) => boolean): pkcs11js.Template {
+    const jwk = createPrivateKey({ key: key.material, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
+    const part = (value: string | undefined) => Buffer.from(value ?? '', 'base64url');
+    return [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_LABEL, value: key.label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(key.ref.slice(2), 'hex') },
+      { type: pkcs11js.CKA_MODULUS, value: part(jwk.n) },
+      { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: part(jwk.e) },
+      { type: pkcs11js.CKA_PRIVATE_EXPONENT, value: part(jwk.d) },
+      { type: pkcs11js.CKA_PRIME_1, value: part(jwk.p) },
+      { type: pkcs11js.CKA_PRIME_2, value: part(jwk.q) },
+      { type: pkcs11js.CKA_EXPONENT_1, value: part(jwk.dp) },
+      { type: pkcs11js.CKA_EXPONENT_2, value: part(jwk.dq) },
+      { type: pkcs11js.CKA_COEFFICIENT, value: part(jwk.qi) },
+      { type: pkcs11js.CKA_SIGN, value: flag('sign') },
+      { type: pkcs11js.CKA_DECRYPT, value: flag('decrypt') },
+      { type: pkcs11js.CKA_UNWRAP, value: flag('unwrap') && !key.shared },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
+      { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
     ];
   }
 

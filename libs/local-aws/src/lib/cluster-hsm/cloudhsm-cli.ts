@@ -3,6 +3,8 @@ import type { ClusterRecord } from '../cloudhsm-v2/cloudhsm-v2.model';
 import {
   constants,
   createCipheriv,
+  createDecipheriv,
+  privateDecrypt,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -127,6 +129,8 @@ export class CloudHsmCli {
         data = this.importPem(flags, request.env);
       } else if (group === 'key' && verb === 'wrap' && positionals.length === 1) {
         data = this.wrap(positionals[0] ?? '', flags, request.env);
+      } else if (group === 'key' && verb === 'unwrap' && positionals.length === 1) {
+        data = this.unwrap(positionals[0] ?? '', flags, request.env);
       } else if (group === 'crypto' && (verb === 'sign' || verb === 'verify') && positionals.length === 1) {
         data = verb === 'sign' ? this.cryptoSign(positionals[0] ?? '', flags, request.env) : this.cryptoVerify(positionals[0] ?? '', flags, request.env);
       } else {
@@ -347,23 +351,17 @@ export class CloudHsmCli {
   }
 
   private generateAsymmetricPair(kind: string, flags: Flags, env: CliRequest['env']) {
-    if (kind === 'rsa') throw new CliError('cloudhsm-local does not generate RSA key pairs yet: use ec');
-    if (kind !== 'ec') throw new CliError(`unrecognized subcommand '${kind}': expected rsa or ec`);
+    if (kind !== 'ec' && kind !== 'rsa') throw new CliError(`unrecognized subcommand '${kind}': expected rsa or ec`);
     const { cluster, data } = this.hsmData(flags);
     const owner = this.login(data, env, ['crypto-user']);
     this.assertWritable(cluster);
-    const curveName = one(flags, 'curve') ?? '';
-    const curve = EC_CURVES[curveName];
-    if (!curve) throw new CliError(`Curve ${curveName} is not supported by cloudhsm-local (use ${Object.keys(EC_CURVES).join(', ')})`);
     const publicLabel = one(flags, 'public-label') ?? '';
     const privateLabel = one(flags, 'private-label') ?? '';
     for (const label of [publicLabel, privateLabel]) if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
     const keys = (data.keys ??= []);
     if (keys.length + 2 > MAX_KEYS[cluster.hsmType]) throw new CliError(`The cluster already holds the maximum of ${MAX_KEYS[cluster.hsmType]} keys`);
-    const pair = generateKeyPairSync('ec', { namedCurve: curve.node });
-    const jwk = pair.publicKey.export({ format: 'jwk' });
-    const ecPoint = `0x04${Buffer.from(jwk.x ?? '', 'base64url').toString('hex')}${Buffer.from(jwk.y ?? '', 'base64url').toString('hex')}`;
-    const common = { 'key-type': 'ec', id: '0x', curve: curveName === 'prime256v1' ? 'secp256r1' : curveName, 'ec-point': ecPoint, token: !flags.has('session'), local: true, trusted: false, destroyable: true, modifiable: true };
+    const { pair, typeAttributes } = kind === 'ec' ? ecPair(flags) : rsaPair(flags);
+    const common = { 'key-type': kind, id: '0x', ...typeAttributes, token: !flags.has('session'), local: true, trusted: false, destroyable: true, modifiable: true };
     const privateAttributes: KeyAttributes = {
       ...common,
       label: privateLabel,
@@ -513,6 +511,68 @@ export class CloudHsmCli {
     }
     // rsa-aes and rsa-oaep print hyphenated field names (aes-gcm uses underscores).
     return { 'payload-key-reference': payload.ref, 'wrapping-key-reference': wrapping.ref, 'wrapped-key-data': wrapped.toString('base64') };
+  }
+
+  /**
+   * `key unwrap rsa-aes|rsa-oaep --filter <unwrapping key> --hash-function H --mgf M
+   * --key-type-class aes|generic-secret|ec-private|rsa-private --label L --data B64`: the
+   * owner of an RSA private key with unwrap=true unwraps; the result is its key, local=false.
+   */
+  private unwrap(mechanism: string, flags: Flags, env: CliRequest['env']) {
+    if (mechanism !== 'rsa-aes' && mechanism !== 'rsa-oaep') throw new CliError(`cloudhsm-local unwraps with rsa-aes and rsa-oaep so far, not ${mechanism}`);
+    const { cluster, data } = this.hsmData(flags);
+    const owner = this.login(data, env, ['crypto-user']);
+    this.assertWritable(cluster);
+    const unwrapping = this.singleKey(data, flags, owner);
+    if (unwrapping.owner !== owner.username) throw new CliError('Only the owner of the unwrapping key can unwrap with it');
+    if (unwrapping.attributes['key-type'] !== 'rsa' || unwrapping.attributes['class'] !== 'private-key' || unwrapping.attributes['unwrap'] !== true) {
+      throw new CliError('The unwrapping key must be an RSA private key with unwrap=true');
+    }
+    const hash = (one(flags, 'hash-function') ?? '').toLowerCase();
+    if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function'`);
+    if (one(flags, 'mgf') !== `mgf1-${hash}`) throw new CliError(`--mgf must be mgf1-${hash} with --hash-function ${hash}`);
+    const keyClass = one(flags, 'key-type-class') ?? '';
+    if (!['aes', 'generic-secret', 'ec-private', 'rsa-private'].includes(keyClass)) throw new CliError(`invalid value '${keyClass}' for '--key-type-class'`);
+    const label = one(flags, 'label') ?? '';
+    if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
+    const blob = Buffer.from(one(flags, 'data') ?? '', 'base64');
+    const privateKey = createPrivateKey({ key: unsealMaterial(data, unwrapping.sealed), format: 'der', type: 'pkcs8' });
+    const rsa = (value: Buffer) => privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, value);
+    let material: Buffer;
+    try {
+      if (mechanism === 'rsa-oaep') material = rsa(blob);
+      else {
+        const modulusBytes = (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
+        const aesKey = rsa(blob.subarray(0, modulusBytes));
+        const kwp = createDecipheriv(`id-aes${aesKey.length * 8}-wrap-pad`, aesKey, Buffer.from('a65959a6', 'hex'));
+        material = Buffer.concat([kwp.update(blob.subarray(modulusBytes)), kwp.final()]);
+      }
+    } catch {
+      throw new CliError('Unwrap failed: the data does not decrypt with this key and mechanism');
+    }
+    const attributes = unwrappedAttributes(keyClass, label, material);
+    applyBooleanAttributes(attributes, flags.get('attributes') ?? []);
+    const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username).filter((u) => u !== owner.username);
+    const key: HsmKeyRecord = {
+      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      owner: owner.username,
+      sharedWith: sharees,
+      attributes,
+      sealed: sealMaterial(data, material),
+    };
+    const offered: string[] = [];
+    try {
+      for (const username of new Set(holdersOf(data, key))) {
+        offerKey(data, cluster.clusterId, key, username, this.listener);
+        offered.push(username);
+      }
+    } catch (err) {
+      for (const username of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
+      throw err;
+    }
+    (data.keys ??= []).push(key);
+    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    return { key: keyJson(key, true) };
   }
 
   /** `crypto sign ecdsa`: the key's owner or a sharee signs with a private key whose `sign` is true. */
@@ -673,6 +733,63 @@ const EC_CURVES: Record<string, { node: string }> = {
   secp521r1: { node: 'secp521r1' },
   secp256k1: { node: 'secp256k1' },
 };
+
+/** A new EC pair and its type attributes (`curve`, `ec-point`). */
+function ecPair(flags: Flags): { pair: { publicKey: KeyObject; privateKey: KeyObject }; typeAttributes: KeyAttributes } {
+  const curveName = one(flags, 'curve') ?? '';
+  const curve = EC_CURVES[curveName];
+  if (!curve) throw new CliError(`Curve ${curveName} is not supported by cloudhsm-local (use ${Object.keys(EC_CURVES).join(', ')})`);
+  const pair = generateKeyPairSync('ec', { namedCurve: curve.node });
+  return { pair, typeAttributes: { curve: curveName === 'prime256v1' ? 'secp256r1' : curveName, 'ec-point': ecPointOf(pair.publicKey) } };
+}
+
+/** A new RSA pair (at least 2048 bits, exponent at least 65537, as CloudHSM requires). */
+function rsaPair(flags: Flags): { pair: { publicKey: KeyObject; privateKey: KeyObject }; typeAttributes: KeyAttributes } {
+  const bits = Number(one(flags, 'modulus-size-bits'));
+  const exponent = Number(one(flags, 'public-exponent'));
+  if (!Number.isInteger(bits) || bits < 2048 || bits > 8192 || bits % 256 !== 0) throw new CliError('Invalid --modulus-size-bits: 2048 to 8192, a multiple of 256');
+  if (!Number.isInteger(exponent) || exponent < 65537 || exponent % 2 === 0) throw new CliError('Invalid --public-exponent: an odd number of at least 65537');
+  const pair = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: exponent });
+  return { pair, typeAttributes: rsaAttributes(pair.publicKey) };
+}
+
+function ecPointOf(publicKey: KeyObject): string {
+  const jwk = publicKey.export({ format: 'jwk' });
+  return `0x04${Buffer.from(jwk.x ?? '', 'base64url').toString('hex')}${Buffer.from(jwk.y ?? '', 'base64url').toString('hex')}`;
+}
+
+function rsaAttributes(publicKey: KeyObject): KeyAttributes {
+  const jwk = publicKey.export({ format: 'jwk' });
+  return {
+    modulus: `0x${Buffer.from(jwk.n ?? '', 'base64url').toString('hex')}`,
+    'modulus-size-bits': publicKey.asymmetricKeyDetails?.modulusLength ?? 0,
+    'public-exponent': `0x${Buffer.from(jwk.e ?? '', 'base64url').toString('hex')}`,
+  };
+}
+
+/** Attributes of an unwrapped key (local=false, as CloudHSM marks keys that came from outside). */
+function unwrappedAttributes(keyClass: string, label: string, material: Buffer): KeyAttributes {
+  const common: KeyAttributes = { label, id: '0x', token: true, local: false, trusted: false, destroyable: true, modifiable: true, extractable: true, 'never-extractable': false, sensitive: true, private: true, derive: false };
+  if (keyClass === 'aes' || keyClass === 'generic-secret') {
+    if (keyClass === 'aes' && ![16, 24, 32].includes(material.length)) throw new CliError('Unwrap failed: the data is not an AES key');
+    return { ...common, 'key-type': keyClass, class: 'secret-key', encrypt: false, decrypt: false, sign: false, verify: false, wrap: false, unwrap: false, 'key-length-bytes': material.length };
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+  } catch {
+    throw new CliError(`Unwrap failed: the data is not a PKCS#8 ${keyClass} key`);
+  }
+  const type = keyClass === 'ec-private' ? 'ec' : 'rsa';
+  if (privateKey.asymmetricKeyType !== type) throw new CliError(`Unwrap failed: the data is not a PKCS#8 ${keyClass} key`);
+  const publicKey = createPublicKey(privateKey);
+  const typeAttributes: KeyAttributes =
+    type === 'ec' ? { curve: CURVE_NAMES[privateKey.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'unknown', 'ec-point': ecPointOf(publicKey) } : rsaAttributes(publicKey);
+  return { ...common, 'key-type': type, class: 'private-key', ...typeAttributes, sign: false, decrypt: false, unwrap: false, 'always-sensitive': false };
+}
+
+/** Node's curve names -> cloudhsm-cli's. */
+const CURVE_NAMES: Record<string, string> = { prime256v1: 'secp256r1', secp384r1: 'secp384r1', secp521r1: 'secp521r1', secp256k1: 'secp256k1' };
 
 /** Applies `name=true|false` assignments to boolean attributes the key already has. */
 function applyBooleanAttributes(attributes: KeyAttributes, assignments: readonly string[]): void {

@@ -30,9 +30,9 @@ export function unmirrorCluster(data: ClusterHsmData, clusterId: string, listene
   }
 }
 
-function keyTypeOf(key: HsmKeyRecord): 'aes' | 'generic-secret' | 'ec-private' | 'ec-public' | 'rsa-public' {
+function keyTypeOf(key: HsmKeyRecord): 'aes' | 'generic-secret' | 'ec-private' | 'ec-public' | 'rsa-private' | 'rsa-public' {
   if (key.attributes['key-type'] === 'ec') return key.attributes['class'] === 'public-key' ? 'ec-public' : 'ec-private';
-  if (key.attributes['key-type'] === 'rsa') return 'rsa-public';
+  if (key.attributes['key-type'] === 'rsa') return key.attributes['class'] === 'public-key' ? 'rsa-public' : 'rsa-private';
   return key.attributes['key-type'] === 'aes' ? 'aes' : 'generic-secret';
 }
 
