@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { isLoggedInElsewhere } from '@keyfleet/hsm';
 import { INSTANT_TIMINGS, LocalAws, REALISTIC_TIMINGS } from '@keyfleet/local-aws';
 import type { CloudHsmLocalConfig } from './config/cloudhsm-local.config';
 import { AdminController } from './http/admin.controller';
@@ -33,6 +34,9 @@ export class AppModule implements NestModule {
               timings: config.timings === 'realistic' ? REALISTIC_TIMINGS : INSTANT_TIMINGS,
               hsmsPerRegion: config.hsmsPerRegion,
               ...(materializer ? { hsmListener: materializer } : {}),
+              ...(config.loginDir
+                ? { loginProbe: { isLoggedIn: (clusterId: string, username: string) => isLoggedInElsewhere(config.loginDir ?? '', SoftHsmTokenMaterializer.label(clusterId, username)) } }
+                : {}),
             }),
         },
         SoftHsmLifecycle,

@@ -1,2 +1,3 @@
 export { HsmException, HsmExceptionCode } from './lib/hsm.exception';
 export { loadIsolatedModule } from './lib/isolated-module';
+export { LoginMarker, isLoggedInElsewhere, markerName } from './lib/login-marker';

@@ -9,4 +9,4 @@ export { KmsEmulator, type KmsState } from './lib/kms/kms.emulator';
 export { FaultInjector, type FaultRule } from './lib/protocol/fault-injector';
 export { DEMO_TAG, seedDemoEstate, type DemoEstate } from './lib/demo-estate';
 export { CloudHsmCli, type CliRequest, type CliResult } from './lib/cluster-hsm/cloudhsm-cli';
-export type { HsmChange, HsmChangeListener } from './lib/cluster-hsm/hsm-change';
+export type { HsmChange, HsmChangeListener, LoginProbe } from './lib/cluster-hsm/hsm-change';

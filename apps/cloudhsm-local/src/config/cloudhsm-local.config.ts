@@ -12,6 +12,8 @@ import { httpAndLogFields, loadConfig } from '@keyfleet/config';
  * - CLOUDHSM_LOCAL_TIMINGS: `instant` (tests) or `realistic` (demos: minutes per cluster/HSM)
  * - CLOUDHSM_LOCAL_HSM_QUOTA: HSMs per account and region (AWS's default quota is 6)
  * - CLOUDHSM_LOCAL_DEMO_ESTATE: a region to seed with the demo estate at start, or `off`
+ * - CLOUDHSM_LOCAL_LOGIN_DIR: where PKCS#11 clients leave login markers; when set, a password
+ *   change or deletion of a logged-in crypto user is refused (as CloudHSM does)
  * - CLOUDHSM_LOCAL_SOFTHSM: `on` mirrors crypto users and keys into SoftHSM2 tokens
  *   (needs SOFTHSM2_CONF; PKCS11_MODULE defaults to Debian's libsofthsm2.so)
  */
@@ -23,6 +25,7 @@ export const cloudHsmLocalConfigSchema = z
     CLOUDHSM_LOCAL_TIMINGS: z.enum(['instant', 'realistic']).default('instant'),
     CLOUDHSM_LOCAL_HSM_QUOTA: z.string().regex(/^\d{1,3}$/, 'expected an integer 1-999').default('6').transform(Number),
     CLOUDHSM_LOCAL_SOFTHSM: z.enum(['on', 'off']).default('off'),
+    CLOUDHSM_LOCAL_LOGIN_DIR: z.string().min(1).optional(),
     SOFTHSM2_CONF: z.string().min(1).optional(),
     PKCS11_MODULE: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
     CLOUDHSM_LOCAL_DEMO_ESTATE: z
@@ -43,6 +46,7 @@ export const cloudHsmLocalConfigSchema = z
     hsmsPerRegion: env.CLOUDHSM_LOCAL_HSM_QUOTA,
     demoEstateRegion: env.CLOUDHSM_LOCAL_DEMO_ESTATE === 'off' ? undefined : env.CLOUDHSM_LOCAL_DEMO_ESTATE,
     softHsm: env.CLOUDHSM_LOCAL_SOFTHSM === 'on' ? { module: env.PKCS11_MODULE } : undefined,
+    loginDir: env.CLOUDHSM_LOCAL_LOGIN_DIR === undefined ? undefined : resolve(env.CLOUDHSM_LOCAL_LOGIN_DIR),
   }));
 export type CloudHsmLocalConfig = z.output<typeof cloudHsmLocalConfigSchema>;
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { CloudHsmV2Emulator } from './cloudhsm-v2/cloudhsm-v2.emulator';
 import { INSTANT_TIMINGS, emptyCloudHsmV2State, type CloudHsmTimings, type CloudHsmV2State } from './cloudhsm-v2/cloudhsm-v2.model';
 import { CloudHsmCli } from './cluster-hsm/cloudhsm-cli';
-import type { HsmChangeListener } from './cluster-hsm/hsm-change';
+import type { HsmChangeListener, LoginProbe } from './cluster-hsm/hsm-change';
 import { KmsEmulator, emptyKmsState, type KmsState } from './kms/kms.emulator';
 import { AwsJsonDispatcher, type AwsOperation } from './protocol/aws-json.dispatcher';
 import { FaultInjector } from './protocol/fault-injector';
@@ -31,6 +31,8 @@ export interface LocalAwsOptions {
   readonly hsmsPerRegion?: number;
   /** Mirrors users and keys into PKCS#11 tokens (the SoftHSM2 materialiser); none by default. */
   readonly hsmListener?: HsmChangeListener;
+  /** Who is logged in (PKCS#11 login markers); nobody by default. */
+  readonly loginProbe?: LoginProbe;
 }
 
 /**
@@ -82,7 +84,7 @@ export class LocalAws {
     };
     const sm = this.secretsManager;
     const hsm = this.cloudHsm;
-    this.cli = new CloudHsmCli(hsm, () => this.save(), options.hsmListener);
+    this.cli = new CloudHsmCli(hsm, () => this.save(), options.hsmListener, options.loginProbe);
     const baldr: Record<string, AwsOperation> = {
       CreateCluster: (r, i) => hsm.createCluster(r, i),
       DescribeClusters: (r, i) => hsm.describeClusters(r, i),

@@ -66,6 +66,19 @@ describe(CloudHsmCli.name, () => {
     expect(run('user change-password --username app --role crypto-user --password app-pass-3', { ...cu, CLOUDHSM_PIN: 'app:app-pass-2' }).exitCode).toBe(0);
   });
 
+  it('refuses to change or delete a crypto user that is logged in', () => {
+    const loggedIn = new Set<string>(['app']);
+    sut = new CloudHsmCli(hsm, () => undefined, undefined, { isLoggedIn: (_cluster, username) => loggedIn.has(username) });
+    run('cluster activate --password Admin-Pass-1');
+    run('user create --username app --role crypto-user --password app-pass-1', admin);
+    expect(run('user change-password --username app --role crypto-user --password app-pass-2', admin).json.data).toBe(
+      'User app is logged in: log out all of its sessions before changing its password',
+    );
+    expect(run('user delete --username app --role crypto-user', admin).json.data).toBe('User app is logged in: log out all of its sessions before deleting it');
+    loggedIn.clear();
+    expect(run('user change-password --username app --role crypto-user --password app-pass-2', admin).exitCode).toBe(0);
+  });
+
   it('enforces username and password rules', () => {
     run('cluster activate --password Admin-Pass-1');
     expect(run('user create --username bad-name --role crypto-user --password app-pass-1', admin).json.data).toBe('Invalid username: use 1-31 letters, digits or underscores');

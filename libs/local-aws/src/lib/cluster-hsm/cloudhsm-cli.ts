@@ -27,7 +27,7 @@ import {
   type HsmUserRecord,
   type KeyAttributes,
 } from './cluster-hsm.model';
-import type { HsmChangeListener } from './hsm-change';
+import type { HsmChangeListener, LoginProbe } from './hsm-change';
 import { holdersOf, offerKey } from './mirror-cluster';
 
 /** One `cloudhsm-cli` invocation in single-command mode: its arguments and the credential variables. */
@@ -114,6 +114,7 @@ export class CloudHsmCli {
     private readonly hsm: CloudHsmV2Emulator,
     private readonly save: () => void,
     private readonly listener: HsmChangeListener = { apply: () => undefined },
+    private readonly logins: LoginProbe = { isLoggedIn: () => false },
   ) {}
 
   run(request: CliRequest): CliResult {
@@ -232,6 +233,7 @@ export class CloudHsmCli {
     const target = this.user(data, flags);
     if (target.username === actor.username) throw new CliError('You cannot delete the user you are logged in as');
     if ((data.keys ?? []).some((k) => k.owner === target.username)) throw new CliError(`User ${target.username} owns keys: delete them first`);
+    this.assertLoggedOut(cluster, target, 'deleting it');
     if (target.role === 'crypto-user') this.listener.apply({ kind: 'user-deleted', clusterId: cluster.clusterId, username: target.username });
     for (const key of data.keys ?? []) key.sharedWith = key.sharedWith.filter((u) => u !== target.username);
     data.users = data.users.filter((u) => u !== target);
@@ -246,6 +248,7 @@ export class CloudHsmCli {
     if (actor.role !== 'admin' && actor.username !== target.username) throw new CliError('A crypto user can change only its own password');
     const password = one(flags, 'password') ?? '';
     assertPassword(password);
+    this.assertLoggedOut(cluster, target, 'changing its password');
     if (target.role === 'crypto-user') this.listener.apply({ kind: 'password-changed', clusterId: cluster.clusterId, username: target.username, password });
     Object.assign(target, hashPassword(password), target.role === 'crypto-user' ? { sealedPassword: sealMaterial(data, Buffer.from(password)) } : {});
     return { username: target.username, role: target.role };
@@ -697,6 +700,13 @@ export class CloudHsmCli {
     const user = data.users.find((u) => u.username === username && u.role === role);
     if (!user) throw new CliError(`User ${username} with role ${role} does not exist`);
     return user;
+  }
+
+  /** CloudHSM refuses to change or delete a crypto user while that user is logged in. */
+  private assertLoggedOut(cluster: ClusterRecord, user: HsmUserRecord, action: string): void {
+    if (user.role === 'crypto-user' && this.logins.isLoggedIn(cluster.clusterId, user.username)) {
+      throw new CliError(`User ${user.username} is logged in: log out all of its sessions before ${action}`);
+    }
   }
 
   /** Limited-write mode during an hsm1 -> hsm2m migration or its rollback. */

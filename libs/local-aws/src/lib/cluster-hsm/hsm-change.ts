@@ -30,3 +30,11 @@ export type HsmChange =
 export interface HsmChangeListener {
   apply(change: HsmChange): void;
 }
+
+/**
+ * Tells whether a crypto user is logged in somewhere right now. CloudHSM sees every
+ * client's login; locally the PKCS#11 side leaves markers (see `@keyfleet/hsm`'s LoginMarker).
+ */
+export interface LoginProbe {
+  isLoggedIn(clusterId: string, username: string): boolean;
+}
