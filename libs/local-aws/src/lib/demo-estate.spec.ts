@@ -46,6 +46,21 @@ describe(seedDemoEstate.name, () => {
       env: { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `${username}:${password}` },
     });
     expect(changed.exitCode).toBe(0);
+    const green = JSON.parse(
+      localAws.cli.run({ argv: ['key', 'list', '--cluster-id', estate.clusterId], env: { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `app_green:${password}` } }).stdout,
+    ) as { error_code: number };
+    expect(green.error_code).toBe(1); // app_green's password is not app_blue's
+  });
+
+  it('gives app_blue a few keys, one of them shared with app_green', async () => {
+    const localAws = new LocalAws({ dataDir, account: '111122223333' });
+    const estate = await seedDemoEstate(localAws);
+    const secret = localAws.secretsManager.getSecretValue('us-east-1', { SecretId: estate.credentials[2] });
+    const { password } = JSON.parse(secret.SecretString ?? '{}') as { password: string };
+    const listed = JSON.parse(
+      localAws.cli.run({ argv: ['key', 'list', '--cluster-id', estate.clusterId], env: { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `app_green:${password}` } }).stdout,
+    ) as { data: { matched_keys: { attributes: { label: string } }[] } };
+    expect(listed.data.matched_keys.map((k) => k.attributes.label)).toEqual(['demo-aes', 'demo-signing-pub']);
   });
 
   it('is idempotent across restarts', async () => {

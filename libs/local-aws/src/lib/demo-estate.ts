@@ -26,8 +26,9 @@ interface ClusterView {
 
 /**
  * A ready estate to try keyfleet on: an ACTIVE hsm1.medium FIPS cluster with two HSMs in
- * different zones (the starting point of the hsm1 -> hsm2m migration), an admin and two
- * crypto users whose passwords are in the local Secrets Manager. Created through the
+ * different zones (the starting point of the hsm1 -> hsm2m migration), an admin, two
+ * crypto users whose passwords are in the local Secrets Manager, and a few keys of
+ * app_blue's (`demo-aes` shared with app_green, the `demo-signing` EC pair). Created through the
  * emulator's own operations, its work completed at once whatever the configured timings;
  * left as it is when it already exists.
  */
@@ -67,6 +68,15 @@ export async function seedDemoEstate(localAws: LocalAws, region = 'us-east-1'): 
     });
     if (created.exitCode !== 0) throw new Error(`demo estate: creating ${username} failed: ${created.stdout}`);
     store(username);
+  }
+  // A few keys owned by app_blue: an AES key shared with app_green and an EC signing pair.
+  const blue = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `app_blue:${passwords.get('app_blue') ?? ''}` };
+  for (const argv of [
+    ['key', 'generate-symmetric', 'aes', '--label', 'demo-aes', '--key-length-bytes', '32', '--attributes', 'encrypt=true', 'decrypt=true', '--share-crypto-users', 'app_green'],
+    ['key', 'generate-asymmetric-pair', 'ec', '--curve', 'secp256r1', '--public-label', 'demo-signing-pub', '--private-label', 'demo-signing', '--private-attributes', 'sign=true', '--public-attributes', 'verify=true'],
+  ]) {
+    const made = localAws.cli.run({ argv: [...argv, '--cluster-id', Cluster.ClusterId], env: blue });
+    if (made.exitCode !== 0) throw new Error(`demo estate: ${argv.slice(0, 3).join(' ')} failed: ${made.stdout}`);
   }
   localAws.save();
   return { region, clusterId: Cluster.ClusterId, created: true, credentials: usernames.map((u) => demoSecretName(Cluster.ClusterId, u)) };

@@ -578,39 +578,51 @@ export class CloudHsmCli {
     return { key: keyJson(key, true) };
   }
 
-  /** `crypto sign ecdsa`: the key's owner or a sharee signs with a private key whose `sign` is true. */
+  /** `crypto sign ecdsa|rsa-pkcs|rsa-pkcs-pss`: the key's owner or a sharee signs with a private key whose `sign` is true. */
   private cryptoSign(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    const { key, data, hash, message } = this.cryptoInput(mechanism, flags, env);
+    const { key, data, hash, message, options } = this.cryptoInput(mechanism, flags, env);
     if (key.attributes['class'] !== 'private-key' || key.attributes['sign'] !== true) throw new CliError('The key does not allow signing (sign=false or not a private key)');
     const privateKey = createPrivateKey({ key: unsealMaterial(data, key.sealed), format: 'der', type: 'pkcs8' });
-    // PKCS#11 CKM_ECDSA's signature format: r || s, each the size of the curve order.
-    const signature = sign(hash, message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const signature = sign(hash, message, { key: privateKey, ...options });
     return { 'key-reference': key.ref, signature: signature.toString('base64') };
   }
 
-  /** `crypto verify ecdsa` with a public key (or the private key of the pair). */
+  /** `crypto verify ecdsa|rsa-pkcs|rsa-pkcs-pss` with a public key (or the private key of the pair). */
   private cryptoVerify(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    const { key, data, hash, message } = this.cryptoInput(mechanism, flags, env);
+    const { key, data, hash, message, options } = this.cryptoInput(mechanism, flags, env);
     const signature = Buffer.from(one(flags, 'signature') ?? '', 'base64');
     const material = unsealMaterial(data, key.sealed);
     const publicKey: KeyObject =
       key.attributes['class'] === 'public-key' ? createPublicKey({ key: material, format: 'der', type: 'spki' }) : createPublicKey(createPrivateKey({ key: material, format: 'der', type: 'pkcs8' }));
-    if (!verify(hash, message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new CliError('Signature verification failed');
+    let valid: boolean;
+    try {
+      valid = verify(hash, message, { key: publicKey, ...options }, signature);
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new CliError('Signature verification failed');
     return { message: 'Signature verified successfully' };
   }
 
   private cryptoInput(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    if (mechanism !== 'ecdsa') throw new CliError(`cloudhsm-local signs and verifies with ecdsa only so far, not ${mechanism}`);
+    const mechanisms: Record<string, { keyType: string; options: { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } }> = {
+      // PKCS#11 CKM_ECDSA's signature format: r || s, each the size of the curve order.
+      ecdsa: { keyType: 'ec', options: { dsaEncoding: 'ieee-p1363' } },
+      'rsa-pkcs': { keyType: 'rsa', options: { padding: constants.RSA_PKCS1_PADDING } },
+      'rsa-pkcs-pss': { keyType: 'rsa', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } },
+    };
+    const chosen = mechanisms[mechanism];
+    if (!chosen) throw new CliError(`unrecognized subcommand '${mechanism}': expected ecdsa, rsa-pkcs or rsa-pkcs-pss`);
     const { data } = this.hsmData(flags);
     const user = this.login(data, env, ['crypto-user']);
     const key = this.singleKey(data, flags, user, 'key-filter');
-    if (key.attributes['key-type'] !== 'ec') throw new CliError('ecdsa needs an EC key');
+    if (key.attributes['key-type'] !== chosen.keyType) throw new CliError(`${mechanism} needs an ${chosen.keyType.toUpperCase()} key`);
     const hash = one(flags, 'hash-function') ?? '';
     if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function': expected sha1, sha224, sha256, sha384 or sha512`);
     if ((one(flags, 'data-type', false) ?? 'raw') !== 'raw') throw new CliError('cloudhsm-local signs raw data only (--data-type digest is not emulated yet)');
     const message = Buffer.from(one(flags, 'data') ?? '', 'base64');
     if (message.length === 0) throw new CliError('--data must be base64 of at least one byte');
-    return { key, data, hash, message };
+    return { key, data, hash, message, options: chosen.options };
   }
 
   /**
