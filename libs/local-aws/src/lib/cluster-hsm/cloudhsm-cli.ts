@@ -12,6 +12,9 @@ import {
   randomBytes,
   sign,
   verify,
+  type CipherGCM,
+  type CipherGCMTypes,
+  type DecipherGCM,
   type KeyObject,
 } from 'node:crypto';
 import {
@@ -482,7 +485,7 @@ export class CloudHsmCli {
    * wrap with padding (RFC 5649) of the payload (PKCS#8 for private keys, raw for secret keys).
    */
   private wrap(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    if (mechanism !== 'rsa-aes' && mechanism !== 'rsa-oaep') throw new CliError(`cloudhsm-local wraps with rsa-aes and rsa-oaep so far, not ${mechanism}`);
+    if (!['rsa-aes', 'rsa-oaep', 'aes-gcm'].includes(mechanism)) throw new CliError(`cloudhsm-local wraps with rsa-aes, rsa-oaep and aes-gcm, not ${mechanism}`);
     const { data } = this.hsmData(flags);
     const user = this.login(data, env, ['crypto-user']);
     const payload = this.singleKey(data, flags, user, 'payload-filter');
@@ -490,15 +493,25 @@ export class CloudHsmCli {
     if (payload.owner !== user.username) throw new CliError('Only the owner of the payload key can wrap it');
     if (payload.attributes['extractable'] !== true) throw new CliError('The payload key is not extractable');
     if (payload.attributes['class'] === 'public-key') throw new CliError('Public keys are not wrapped: export them instead');
+    const material = unsealMaterial(data, payload.sealed);
+    if (mechanism === 'aes-gcm') {
+      if (wrapping.attributes['key-type'] !== 'aes' || wrapping.attributes['wrap'] !== true || wrapping.owner !== user.username) {
+        throw new CliError('The wrapping key must be an AES key of yours with wrap=true');
+      }
+      const { aad, tagBytes } = gcmOptions(flags);
+      // The HSM chooses the IV (as CloudHSM does for AES-GCM) and returns it.
+      const iv = randomBytes(12);
+      const cipher: CipherGCM = createCipheriv(gcmCipher(wrapping), unsealMaterial(data, wrapping.sealed), iv, { authTagLength: tagBytes });
+      cipher.setAAD(aad);
+      const wrapped = Buffer.concat([cipher.update(material), cipher.final(), cipher.getAuthTag()]);
+      // aes-gcm prints underscores where rsa-aes prints hyphens, as the real CLI does.
+      return { payload_key_reference: payload.ref, wrapping_key_reference: wrapping.ref, iv: `0x${iv.toString('hex')}`, wrapped_key_data: wrapped.toString('base64') };
+    }
     if (wrapping.attributes['key-type'] !== 'rsa' || wrapping.attributes['class'] !== 'public-key' || wrapping.attributes['wrap'] !== true) {
       throw new CliError('The wrapping key must be an RSA public key with wrap=true');
     }
-    const hash = (one(flags, 'hash-function') ?? '').toLowerCase();
-    const mgf = one(flags, 'mgf') ?? '';
-    if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function'`);
-    if (mgf !== `mgf1-${hash}`) throw new CliError(`--mgf must be mgf1-${hash} with --hash-function ${hash} (cloudhsm-local uses one hash for OAEP and MGF1)`);
+    const hash = oaepHash(flags);
     const wrappingKey = createPublicKey({ key: unsealMaterial(data, wrapping.sealed), format: 'der', type: 'spki' });
-    const material = unsealMaterial(data, payload.sealed);
     const oaep = (value: Buffer) => publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, value);
     let wrapped: Buffer;
     if (mechanism === 'rsa-oaep') {
@@ -522,36 +535,48 @@ export class CloudHsmCli {
    * owner of an RSA private key with unwrap=true unwraps; the result is its key, local=false.
    */
   private unwrap(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    if (mechanism !== 'rsa-aes' && mechanism !== 'rsa-oaep') throw new CliError(`cloudhsm-local unwraps with rsa-aes and rsa-oaep so far, not ${mechanism}`);
+    if (!['rsa-aes', 'rsa-oaep', 'aes-gcm'].includes(mechanism)) throw new CliError(`cloudhsm-local unwraps with rsa-aes, rsa-oaep and aes-gcm, not ${mechanism}`);
     const { cluster, data } = this.hsmData(flags);
     const owner = this.login(data, env, ['crypto-user']);
     this.assertWritable(cluster);
     const unwrapping = this.singleKey(data, flags, owner);
     if (unwrapping.owner !== owner.username) throw new CliError('Only the owner of the unwrapping key can unwrap with it');
-    if (unwrapping.attributes['key-type'] !== 'rsa' || unwrapping.attributes['class'] !== 'private-key' || unwrapping.attributes['unwrap'] !== true) {
-      throw new CliError('The unwrapping key must be an RSA private key with unwrap=true');
-    }
-    const hash = (one(flags, 'hash-function') ?? '').toLowerCase();
-    if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function'`);
-    if (one(flags, 'mgf') !== `mgf1-${hash}`) throw new CliError(`--mgf must be mgf1-${hash} with --hash-function ${hash}`);
     const keyClass = one(flags, 'key-type-class') ?? '';
     if (!['aes', 'generic-secret', 'ec-private', 'rsa-private'].includes(keyClass)) throw new CliError(`invalid value '${keyClass}' for '--key-type-class'`);
     const label = one(flags, 'label') ?? '';
     if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
     const blob = Buffer.from(one(flags, 'data') ?? '', 'base64');
-    const privateKey = createPrivateKey({ key: unsealMaterial(data, unwrapping.sealed), format: 'der', type: 'pkcs8' });
-    const rsa = (value: Buffer) => privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, value);
     let material: Buffer;
-    try {
-      if (mechanism === 'rsa-oaep') material = rsa(blob);
-      else {
-        const modulusBytes = (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
-        const aesKey = rsa(blob.subarray(0, modulusBytes));
-        const kwp = createDecipheriv(`id-aes${aesKey.length * 8}-wrap-pad`, aesKey, Buffer.from('a65959a6', 'hex'));
-        material = Buffer.concat([kwp.update(blob.subarray(modulusBytes)), kwp.final()]);
+    if (mechanism === 'aes-gcm') {
+      if (unwrapping.attributes['key-type'] !== 'aes' || unwrapping.attributes['unwrap'] !== true) throw new CliError('The unwrapping key must be an AES key with unwrap=true');
+      const { aad, tagBytes } = gcmOptions(flags);
+      const iv = Buffer.from((one(flags, 'iv') ?? '').replace(/^0x/, ''), 'hex');
+      try {
+        const decipher: DecipherGCM = createDecipheriv(gcmCipher(unwrapping), unsealMaterial(data, unwrapping.sealed), iv, { authTagLength: tagBytes });
+        decipher.setAAD(aad);
+        decipher.setAuthTag(blob.subarray(blob.length - tagBytes));
+        material = Buffer.concat([decipher.update(blob.subarray(0, blob.length - tagBytes)), decipher.final()]);
+      } catch {
+        throw new CliError('Unwrap failed: the data does not decrypt with this key and mechanism');
       }
-    } catch {
-      throw new CliError('Unwrap failed: the data does not decrypt with this key and mechanism');
+    } else {
+      if (unwrapping.attributes['key-type'] !== 'rsa' || unwrapping.attributes['class'] !== 'private-key' || unwrapping.attributes['unwrap'] !== true) {
+        throw new CliError('The unwrapping key must be an RSA private key with unwrap=true');
+      }
+      const hash = oaepHash(flags);
+      const privateKey = createPrivateKey({ key: unsealMaterial(data, unwrapping.sealed), format: 'der', type: 'pkcs8' });
+      const rsa = (value: Buffer) => privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, value);
+      try {
+        if (mechanism === 'rsa-oaep') material = rsa(blob);
+        else {
+          const modulusBytes = (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
+          const aesKey = rsa(blob.subarray(0, modulusBytes));
+          const kwp = createDecipheriv(`id-aes${aesKey.length * 8}-wrap-pad`, aesKey, Buffer.from('a65959a6', 'hex'));
+          material = Buffer.concat([kwp.update(blob.subarray(modulusBytes)), kwp.final()]);
+        }
+      } catch {
+        throw new CliError('Unwrap failed: the data does not decrypt with this key and mechanism');
+      }
     }
     const attributes = unwrappedAttributes(keyClass, label, material);
     applyBooleanAttributes(attributes, flags.get('attributes') ?? []);
@@ -794,7 +819,19 @@ function unwrappedAttributes(keyClass: string, label: string, material: Buffer):
   const common: KeyAttributes = { label, id: '0x', token: true, local: false, trusted: false, destroyable: true, modifiable: true, extractable: true, 'never-extractable': false, sensitive: true, private: true, derive: false };
   if (keyClass === 'aes' || keyClass === 'generic-secret') {
     if (keyClass === 'aes' && ![16, 24, 32].includes(material.length)) throw new CliError('Unwrap failed: the data is not an AES key');
-    return { ...common, 'key-type': keyClass, class: 'secret-key', encrypt: false, decrypt: false, sign: false, verify: false, wrap: false, unwrap: false, 'key-length-bytes': material.length };
+    return {
+      ...common,
+      'key-type': keyClass,
+      class: 'secret-key',
+      encrypt: false,
+      decrypt: false,
+      sign: false,
+      verify: false,
+      wrap: false,
+      unwrap: false,
+      'key-length-bytes': material.length,
+      ...(keyClass === 'aes' ? { 'check-value': checkValue(material) } : {}),
+    };
   }
   let privateKey: KeyObject;
   try {
@@ -808,6 +845,27 @@ function unwrappedAttributes(keyClass: string, label: string, material: Buffer):
   const typeAttributes: KeyAttributes =
     type === 'ec' ? { curve: CURVE_NAMES[privateKey.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'unknown', 'ec-point': ecPointOf(publicKey) } : rsaAttributes(publicKey);
   return { ...common, 'key-type': type, class: 'private-key', ...typeAttributes, sign: false, decrypt: false, unwrap: false, 'always-sensitive': false };
+}
+
+/** `--hash-function H --mgf mgf1-H` of the RSA-OAEP mechanisms (one hash for both). */
+function oaepHash(flags: Flags): string {
+  const hash = (one(flags, 'hash-function') ?? '').toLowerCase();
+  if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function'`);
+  if (one(flags, 'mgf') !== `mgf1-${hash}`) throw new CliError(`--mgf must be mgf1-${hash} with --hash-function ${hash} (cloudhsm-local uses one hash for OAEP and MGF1)`);
+  return hash;
+}
+
+function gcmCipher(key: HsmKeyRecord): CipherGCMTypes {
+  return ({ 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' } as const)[Number(key.attributes['key-length-bytes']) as 16 | 24 | 32];
+}
+
+/** `--aad <hex>` and `--tag-length-bits` (96-128, default 128) of aes-gcm. */
+function gcmOptions(flags: Flags): { aad: Buffer; tagBytes: number } {
+  const bits = Number(one(flags, 'tag-length-bits', false) ?? '128');
+  if (![96, 104, 112, 120, 128].includes(bits)) throw new CliError('Invalid --tag-length-bits: 96, 104, 112, 120 or 128');
+  const aad = one(flags, 'aad', false) ?? '';
+  if (!/^(0x)?([0-9a-fA-F]{2})*$/.test(aad)) throw new CliError('Invalid --aad: hexadecimal bytes');
+  return { aad: Buffer.from(aad.replace(/^0x/, ''), 'hex'), tagBytes: bits / 8 };
 }
 
 /** Node's curve names -> cloudhsm-cli's. */

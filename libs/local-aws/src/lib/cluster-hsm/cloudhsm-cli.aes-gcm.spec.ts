@@ -1,0 +1,51 @@
+import { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
+import { INSTANT_TIMINGS, emptyCloudHsmV2State } from '../cloudhsm-v2/cloudhsm-v2.model';
+import { AdjustableClock } from '../protocol/clock';
+import { CloudHsmCli } from './cloudhsm-cli';
+
+const REGION = 'us-east-1';
+const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:Admin-Pass-1' };
+const alice = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'alice:alice-pass' };
+
+describe(`${CloudHsmCli.name} aes-gcm wrap and unwrap`, () => {
+  let sut: CloudHsmCli;
+  const run = (...args: string[]) => JSON.parse(sut.run({ argv: args, env: alice }).stdout) as { error_code: number; data: Record<string, string> & string };
+  const field = (result: { data: Record<string, string> }, name: string): string => result.data[name] ?? '';
+
+  beforeEach(async () => {
+    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
+    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
+    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
+    hsm.markInitialized(REGION, clusterId);
+    sut = new CloudHsmCli(hsm, () => undefined);
+    sut.run({ argv: ['cluster', 'activate', '--password', 'Admin-Pass-1'], env: {} });
+    sut.run({ argv: ['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], env: admin });
+    run('key', 'generate-symmetric', 'aes', '--label', 'kek', '--key-length-bytes', '32', '--attributes', 'wrap=true', 'unwrap=true');
+    run('key', 'generate-symmetric', 'aes', '--label', 'data-key', '--key-length-bytes', '16', '--attributes', 'encrypt=true');
+  });
+
+  it('wraps with an HSM-chosen IV, prints underscores, and unwraps to a key with the same check value', () => {
+    const wrapped = run('key', 'wrap', 'aes-gcm', '--payload-filter', 'attr.label=data-key', '--wrapping-filter', 'attr.label=kek', '--aad', '0a0b0c');
+    expect(Object.keys(wrapped.data)).toEqual(['payload_key_reference', 'wrapping_key_reference', 'iv', 'wrapped_key_data']);
+    expect(wrapped.data.iv).toMatch(/^0x[0-9a-f]{24}$/);
+    const unwrap = (aad: string) =>
+      run('key', 'unwrap', 'aes-gcm', '--filter', 'attr.label=kek', '--key-type-class', 'aes', '--label', 'data-key-copy', '--iv', field(wrapped, 'iv'), '--aad', aad, '--data', field(wrapped, 'wrapped_key_data'));
+    expect(unwrap('0a0b0d').data).toBe('Unwrap failed: the data does not decrypt with this key and mechanism');
+    const copy = unwrap('0a0b0c');
+    expect(copy.error_code).toBe(0);
+    const listed = run('key', 'list', '--verbose', '--filter', 'attr.key-length-bytes=16') as unknown as {
+      data: { matched_keys: { attributes: { label: string; 'check-value'?: string; local: boolean } }[] };
+    };
+    const [original, unwrapped] = listed.data.matched_keys;
+    expect([original?.attributes.label, unwrapped?.attributes.label]).toEqual(['data-key', 'data-key-copy']);
+    expect(unwrapped?.attributes.local).toBe(false);
+    expect(unwrapped?.attributes['check-value']).toMatch(/^0x[0-9a-f]{6}$/);
+    expect(unwrapped?.attributes['check-value']).toBe(original?.attributes['check-value']);
+  });
+
+  it('refuses a wrapping key without wrap=true', () => {
+    expect(run('key', 'wrap', 'aes-gcm', '--payload-filter', 'attr.label=kek', '--wrapping-filter', 'attr.label=data-key').data).toBe(
+      'The wrapping key must be an AES key of yours with wrap=true',
+    );
+  });
+});
