@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
@@ -127,6 +128,16 @@ describe('cloudhsm-local process', () => {
     const verifyArgs = ['crypto', 'verify', 'ecdsa', '--key-filter', 'attr.label=doc-pub', '--hash-function', 'sha384', '--data-path', file, '--signature', signature];
     const verified = await runToExit(cli, [...verifyArgs, '--cluster-id', estate.clusterId], asBlue);
     expect(JSON.parse(verified.output)).toEqual({ error_code: 0, data: { message: 'Signature verified successfully' } });
+
+    // key generate-file writes the public key on this machine; outside the HSM it verifies the signature.
+    const pemFile = join(dataDir, 'doc-pub.pem');
+    const written = await runToExit(cli, ['key', 'generate-file', '--encoding', 'pem', '--path', pemFile, '--filter', 'attr.label=doc-pub', '--cluster-id', estate.clusterId], asBlue);
+    expect(JSON.parse(written.output)).toEqual({ error_code: 0, data: { message: 'Successfully generated key file' } });
+    const publicKey = createPublicKey(readFileSync(pemFile));
+    expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe('secp384r1');
+    expect(nodeVerify('sha384', Buffer.from('contract v7'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64'))).toBe(true);
+    const privateRefused = await runToExit(cli, ['key', 'generate-file', '--encoding', 'pem', '--path', pemFile, '--filter', 'attr.label=doc-priv', '--cluster-id', estate.clusterId], asBlue);
+    expect(JSON.parse(privateRefused.output)).toEqual({ error_code: 1, data: 'Only public keys can be written as pem: private keys stay in the HSM' });
   });
 
   it('refuses a bad admin request with a reason', async () => {

@@ -3,7 +3,7 @@
 // output as AWS's, executed by the cloudhsm-local server (which owns the clusters' state).
 // CLOUDHSM_LOCAL_ENDPOINT chooses the server (default http://127.0.0.1:4510).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * Options naming files on this machine are read here (the server cannot see them):
@@ -57,7 +57,9 @@ async function main(rawArgv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ error_code: 1, data: `cloudhsm-local answered HTTP ${response.status}` }, null, 2)}\n`);
     return 1;
   }
-  const result = (await response.json()) as { exitCode: number; stdout: string };
+  const result = (await response.json()) as { exitCode: number; stdout: string; files?: { path: string; content: string }[] };
+  // Files the command writes (key generate-file --path) land on this machine, as with the real CLI.
+  for (const file of result.files ?? []) writeFileSync(file.path, file.content);
   process.stdout.write(result.stdout);
   return result.exitCode;
 }

@@ -43,6 +43,8 @@ export interface CliRequest {
 export interface CliResult {
   readonly exitCode: number;
   readonly stdout: string;
+  /** Files the command writes on the caller's machine (`--path`); the executable writes them. */
+  readonly files?: readonly { readonly path: string; readonly content: string }[];
 }
 
 /** Users per cluster by HSM type (CloudHSM quotas). */
@@ -125,7 +127,11 @@ export class CloudHsmCli {
       const [group, verb, ...rest] = request.argv;
       const { positionals, flags } = parseFlags(rest);
       let data: unknown;
-      if (group === 'key' && verb === 'generate-symmetric' && positionals.length === 1) {
+      const files: { path: string; content: string }[] = [];
+      if (group === 'key' && verb === 'generate-file') {
+        if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0] ?? ''}' found`);
+        data = this.generateFile(flags, request.env, files);
+      } else if (group === 'key' && verb === 'generate-symmetric' && positionals.length === 1) {
         data = this.generateSymmetric(positionals[0] ?? '', flags, request.env);
       } else if (group === 'key' && verb === 'generate-asymmetric-pair' && positionals.length === 1) {
         data = this.generateAsymmetricPair(positionals[0] ?? '', flags, request.env);
@@ -142,7 +148,7 @@ export class CloudHsmCli {
         data = this.dispatch(`${group ?? ''} ${verb ?? ''}`.trim(), flags, request.env);
       }
       this.save();
-      return { exitCode: 0, stdout: `${JSON.stringify({ error_code: 0, data }, null, 2)}\n` };
+      return { exitCode: 0, stdout: `${JSON.stringify({ error_code: 0, data }, null, 2)}\n`, ...(files.length > 0 ? { files } : {}) };
     } catch (err) {
       const message = err instanceof CliError ? err.message : err instanceof Error ? err.message : 'An unknown error occurred';
       return { exitCode: 1, stdout: `${JSON.stringify({ error_code: 1, data: message }, null, 2)}\n` };
@@ -413,6 +419,23 @@ export class CloudHsmCli {
     keys.push(publicKey, privateKey);
     data.nextKeyRef = next + 2;
     return { public_key: keyJson(publicKey, true), private_key: keyJson(privateKey, true) };
+  }
+
+  /**
+   * `key generate-file --encoding pem --path F --filter ...`: writes a public key as PEM
+   * (SubjectPublicKeyInfo) to a file on the caller's machine.
+   */
+  private generateFile(flags: Flags, env: CliRequest['env'], files: { path: string; content: string }[]) {
+    const { data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user']);
+    const encoding = one(flags, 'encoding') ?? '';
+    if (encoding !== 'pem') throw new CliError(encoding === 'reference-pem' ? 'cloudhsm-local writes pem files only (reference-pem is not emulated)' : `invalid value '${encoding}' for '--encoding': expected pem or reference-pem`);
+    const path = one(flags, 'path') ?? '';
+    const key = this.singleKey(data, flags, user);
+    if (key.attributes['class'] !== 'public-key') throw new CliError('Only public keys can be written as pem: private keys stay in the HSM');
+    const pem = createPublicKey({ key: unsealMaterial(data, key.sealed), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
+    files.push({ path, content: pem });
+    return { message: 'Successfully generated key file' };
   }
 
   /**
