@@ -73,6 +73,15 @@ export class AdminController {
     return { faults: [] };
   }
 
+  /** Marks an UNINITIALIZED cluster INITIALIZED without the certificate ceremony (demos and tests). */
+  @Post('regions/:region/clusters/:clusterId/initialize')
+  @HttpCode(200)
+  initialize(@Param('region') region: string, @Param('clusterId') clusterId: string): { clusterId: string; state: 'INITIALIZED' } {
+    this.localAws.cloudHsm.markInitialized(region, clusterId);
+    this.localAws.save();
+    return { clusterId, state: 'INITIALIZED' };
+  }
+
   @Post('regions/:region/clusters/:clusterId/activate')
   @HttpCode(200)
   activate(@Param('region') region: string, @Param('clusterId') clusterId: string): { clusterId: string; state: 'ACTIVE' } {

@@ -82,11 +82,13 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
 
   afterAll(async () => {
     await sut.stop();
-    for (const cluster of clusters) {
-      for (const user of ['app_blue', 'app_green']) {
-        execFileSync('softhsm2-util', ['--delete-token', '--token', `${cluster}/${user}`], { stdio: 'ignore' });
-      }
-    }
+    // Remove every token of the clusters this suite made (the server keeps them otherwise).
+    const labels = execFileSync('softhsm2-util', ['--show-slots'])
+      .toString()
+      .split('\n')
+      .map((line) => /^\s*Label:\s*(\S+)/.exec(line)?.[1])
+      .filter((label): label is string => label !== undefined && clusters.some((cluster) => label.startsWith(`${cluster}/`)));
+    for (const label of labels) execFileSync('softhsm2-util', ['--delete-token', '--token', label], { stdio: 'ignore' });
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -232,6 +234,53 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       const signature = module.C_Sign(blue, Buffer.from('payroll'), Buffer.alloc(256));
       expect(verify('sha256', Buffer.from('payroll'), publicKey, signature)).toBe(true);
       expect(find(module, login(module, 'app_green', passwords['app_green']!), 'rsa-priv')).toHaveLength(0);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('seed: migrates the legacy 3DES key from the FIPS cluster to a NON_FIPS one by RSA-AES; encrypt on the source, decrypt on the target', async () => {
+    const aws = createCloudHsmV2Client({ endpoint: sut.url, region: 'eu-north-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' }, maxAttempts: 1 });
+    const target = (await createCluster(aws, { HsmType: 'hsm2m.medium', Mode: 'NON_FIPS', SubnetIds: ['subnet-0a1b2c3d'] })).ClusterId!;
+    clusters.push(target);
+    await aws.send(new CreateHsmCommand({ ClusterId: target, AvailabilityZone: 'eu-north-1a' }));
+    expect((await fetch(`${sut.url}/admin/regions/eu-north-1/clusters/${target}/initialize`, { method: 'POST' })).status).toBe(200);
+    const binary = join(dirname(builtEntry('cloudhsm-local')), 'cli/cloudhsm-cli.main.js');
+    const on = (cluster: string, role: string, pin: string, ...args: string[]) =>
+      runToExit(binary, [...args, '--cluster-id', cluster], { PATH: process.env['PATH'], CLOUDHSM_LOCAL_ENDPOINT: sut.url, CLOUDHSM_ROLE: role, CLOUDHSM_PIN: pin });
+    const ok = async (run: Promise<{ code: number | null; output: string }>) => {
+      const result = await run;
+      expect(result.output).toContain('"error_code": 0');
+      return JSON.parse(result.output) as { data: Record<string, unknown> };
+    };
+    await ok(on(target, '', '', 'cluster', 'activate', '--password', 'Target-Admin-1'));
+    await ok(on(target, 'admin', 'admin:Target-Admin-1', 'user', 'create', '--username', 'app_blue', '--role', 'crypto-user', '--password', 'target-blue-1'));
+    const blueTarget = ['crypto-user', 'app_blue:target-blue-1'] as const;
+    const blueSource = ['crypto-user', `app_blue:${passwords['app_blue']!}`] as const;
+
+    await ok(on(target, ...blueTarget, 'key', 'generate-asymmetric-pair', 'rsa', '--modulus-size-bits', '2048', '--public-exponent', '65537', '--public-label', 'mig-wrap', '--private-label', 'mig-unwrap', '--public-attributes', 'wrap=true', '--private-attributes', 'unwrap=true'));
+    const pemFile = join(dataDir, 'mig-wrap.pem');
+    await ok(on(target, ...blueTarget, 'key', 'generate-file', '--encoding', 'pem', '--path', pemFile, '--filter', 'attr.label=mig-wrap'));
+    await ok(on(clusterId, ...blueSource, 'key', 'import', 'pem', '--path', pemFile, '--label', 'to-non-fips', '--key-type-class', 'rsa-public', '--attributes', 'wrap=true'));
+    const wrapped = await ok(on(clusterId, ...blueSource, 'key', 'wrap', 'rsa-aes', '--payload-filter', 'attr.label=legacy-3des', '--wrapping-filter', 'attr.label=to-non-fips', '--hash-function', 'sha256', '--mgf', 'mgf1-sha256'));
+    const blob = String(wrapped.data['wrapped-key-data']);
+
+    // FIPS mode refuses the 3DES key; the NON_FIPS cluster takes it.
+    const onFips = await on(clusterId, ...blueSource, 'key', 'unwrap', 'rsa-aes', '--filter', 'attr.label=mig-unwrap', '--hash-function', 'sha256', '--mgf', 'mgf1-sha256', '--key-type-class', 'des3', '--label', 'x', '--data', blob);
+    expect(JSON.parse(onFips.output)).toMatchObject({ error_code: 1 });
+    await ok(on(target, ...blueTarget, 'key', 'unwrap', 'rsa-aes', '--filter', 'attr.label=mig-unwrap', '--hash-function', 'sha256', '--mgf', 'mgf1-sha256', '--key-type-class', 'des3', '--label', 'legacy-3des', '--data', blob, '--attributes', 'encrypt=true', 'decrypt=true'));
+
+    const module = library();
+    try {
+      const source = login(module, 'app_blue', passwords['app_blue']!);
+      const [sourceKey] = find(module, source, 'legacy-3des');
+      const iv = randomBytes(8);
+      module.C_EncryptInit(source, { mechanism: pkcs11js.CKM_DES3_CBC_PAD, parameter: iv }, sourceKey!);
+      const ciphertext = module.C_Encrypt(source, Buffer.from('card data 4111'), Buffer.alloc(64));
+      const targetSession = login(module, 'app_blue', 'target-blue-1', target);
+      const [targetKey] = find(module, targetSession, 'legacy-3des');
+      module.C_DecryptInit(targetSession, { mechanism: pkcs11js.CKM_DES3_CBC_PAD, parameter: iv }, targetKey!);
+      expect(module.C_Decrypt(targetSession, ciphertext, Buffer.alloc(64)).toString()).toBe('card data 4111');
     } finally {
       module.C_Finalize();
     }

@@ -28,7 +28,8 @@ interface ClusterView {
  * A ready estate to try keyfleet on: an ACTIVE hsm1.medium FIPS cluster with two HSMs in
  * different zones (the starting point of the hsm1 -> hsm2m migration), an admin, two
  * crypto users whose passwords are in the local Secrets Manager, and a few keys of
- * app_blue's (`demo-aes` shared with app_green, the `demo-signing` EC pair). Created through the
+ * app_blue's (`demo-aes` shared with app_green, the `demo-signing` EC pair, and
+ * `legacy-3des`, a 3DES key from before FIPS mode refused them). Created through the
  * emulator's own operations, its work completed at once whatever the configured timings;
  * left as it is when it already exists.
  */
@@ -78,6 +79,8 @@ export async function seedDemoEstate(localAws: LocalAws, region = 'us-east-1'): 
     const made = localAws.cli.run({ argv: [...argv, '--cluster-id', Cluster.ClusterId], env: blue });
     if (made.exitCode !== 0) throw new Error(`demo estate: ${argv.slice(0, 3).join(' ')} failed: ${made.stdout}`);
   }
+  // A legacy 3DES key, the reason FIPS hsm1 estates migrate some keys to a NON_FIPS cluster.
+  localAws.cli.seedLegacyDes3Key(Cluster.ClusterId, 'app_blue', 'legacy-3des');
   localAws.save();
   return { region, clusterId: Cluster.ClusterId, created: true, credentials: usernames.map((u) => demoSecretName(Cluster.ClusterId, u)) };
 }

@@ -155,6 +155,29 @@ export class CloudHsmCli {
     }
   }
 
+  /**
+   * Demo estates only: a 3DES key as hsm1 FIPS clusters still hold from before FIPS mode
+   * refused 3DES (2023), so the 3DES migration can be rehearsed. Not a cloudhsm-cli command.
+   */
+  seedLegacyDes3Key(clusterId: string, owner: string, label: string): string {
+    const found = this.hsm.findCluster(clusterId);
+    if (!found?.cluster.hsm) throw new Error(`cluster ${clusterId} not found`);
+    const data = found.cluster.hsm;
+    const material = randomBytes(24);
+    const key: HsmKeyRecord = {
+      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      owner,
+      sharedWith: [],
+      attributes: { 'key-type': 'des3', label, id: '0x', ...SECRET_KEY_DEFAULTS, encrypt: true, decrypt: true, local: true, 'key-length-bytes': 24 },
+      sealed: sealMaterial(data, material),
+    };
+    offerKey(data, clusterId, key, owner, this.listener);
+    (data.keys ??= []).push(key);
+    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    this.save();
+    return key.ref;
+  }
+
   private dispatch(command: string, flags: Flags, env: CliRequest['env']): unknown {
     switch (command) {
       case 'cluster activate':
@@ -565,7 +588,9 @@ export class CloudHsmCli {
     const unwrapping = this.singleKey(data, flags, owner);
     if (unwrapping.owner !== owner.username) throw new CliError('Only the owner of the unwrapping key can unwrap with it');
     const keyClass = one(flags, 'key-type-class') ?? '';
-    if (!['aes', 'generic-secret', 'ec-private', 'rsa-private'].includes(keyClass)) throw new CliError(`invalid value '${keyClass}' for '--key-type-class'`);
+    if (!['aes', 'des3', 'generic-secret', 'ec-private', 'rsa-private'].includes(keyClass)) throw new CliError(`invalid value '${keyClass}' for '--key-type-class'`);
+    // FIPS mode refuses 3DES keys: they move to a NON_FIPS cluster instead.
+    if (keyClass === 'des3' && cluster.mode === 'FIPS') throw new CliError('3DES keys are not allowed on a cluster in FIPS mode: unwrap them on a NON_FIPS cluster');
     const label = one(flags, 'label') ?? '';
     if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
     const blob = Buffer.from(one(flags, 'data') ?? '', 'base64');
@@ -840,8 +865,9 @@ function rsaAttributes(publicKey: KeyObject): KeyAttributes {
 /** Attributes of an unwrapped key (local=false, as CloudHSM marks keys that came from outside). */
 function unwrappedAttributes(keyClass: string, label: string, material: Buffer): KeyAttributes {
   const common: KeyAttributes = { label, id: '0x', token: true, local: false, trusted: false, destroyable: true, modifiable: true, extractable: true, 'never-extractable': false, sensitive: true, private: true, derive: false };
-  if (keyClass === 'aes' || keyClass === 'generic-secret') {
+  if (keyClass === 'aes' || keyClass === 'generic-secret' || keyClass === 'des3') {
     if (keyClass === 'aes' && ![16, 24, 32].includes(material.length)) throw new CliError('Unwrap failed: the data is not an AES key');
+    if (keyClass === 'des3' && material.length !== 24) throw new CliError('Unwrap failed: the data is not a 3DES key');
     return {
       ...common,
       'key-type': keyClass,

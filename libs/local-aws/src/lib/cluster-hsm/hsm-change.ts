@@ -14,7 +14,7 @@ export type HsmChange =
         readonly ref: string;
         readonly label: string;
         /** EC and RSA keys: `material` is PKCS#8 DER (private) or SPKI DER (public). */
-        readonly keyType: 'aes' | 'generic-secret' | 'ec-private' | 'ec-public' | 'rsa-private' | 'rsa-public';
+        readonly keyType: 'aes' | 'des3' | 'generic-secret' | 'ec-private' | 'ec-public' | 'rsa-private' | 'rsa-public';
         readonly material: Buffer;
         readonly attributes: Readonly<Record<string, string | number | boolean>>;
         /** A sharee's copy: usable, never wrapped, exported, modified or deleted by that user. */

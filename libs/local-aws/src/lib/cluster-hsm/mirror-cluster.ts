@@ -30,9 +30,10 @@ export function unmirrorCluster(data: ClusterHsmData, clusterId: string, listene
   }
 }
 
-function keyTypeOf(key: HsmKeyRecord): 'aes' | 'generic-secret' | 'ec-private' | 'ec-public' | 'rsa-private' | 'rsa-public' {
+function keyTypeOf(key: HsmKeyRecord): 'aes' | 'des3' | 'generic-secret' | 'ec-private' | 'ec-public' | 'rsa-private' | 'rsa-public' {
   if (key.attributes['key-type'] === 'ec') return key.attributes['class'] === 'public-key' ? 'ec-public' : 'ec-private';
   if (key.attributes['key-type'] === 'rsa') return key.attributes['class'] === 'public-key' ? 'rsa-public' : 'rsa-private';
+  if (key.attributes['key-type'] === 'des3') return 'des3';
   return key.attributes['key-type'] === 'aes' ? 'aes' : 'generic-secret';
 }
 
