@@ -95,7 +95,7 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
     if (key.keyType === 'rsa-private') return this.rsaPrivateTemplate(key, flag);
     return [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: { aes: pkcs11js.CKK_AES, des3: pkcs11js.CKK_DES3, 'generic-secret': pkcs11js.CKK_GENERIC_SECRET }[key.keyType as 'aes' | 'des3' | 'generic-secret'] },
+      { type: pkcs11js.CKA_KEY_TYPE, value: key.keyType === 'aes' ? pkcs11js.CKK_AES : key.keyType === 'des3' ? pkcs11js.CKK_DES3 : pkcs11js.CKK_GENERIC_SECRET },
       { type: pkcs11js.CKA_TOKEN, value: true },
       { type: pkcs11js.CKA_PRIVATE, value: true },
       { type: pkcs11js.CKA_SENSITIVE, value: true },
