@@ -98,6 +98,8 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       'app_blue',
     );
     expect(made.code).toBe(0);
+    const kek = await cli(['key', 'generate-symmetric', 'aes', '--label', 'green-kek', '--key-length-bytes', '32', '--attributes', 'wrap=true'], 'app_green');
+    expect(kek.code).toBe(0);
     const module = library();
     try {
       const blue = login(module, 'app_blue', passwords['app_blue']!);
@@ -110,9 +112,11 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       const [sharedCopy] = find(module, green, 'orders/v1');
       module.C_DecryptInit(green, gcm(iv), sharedCopy!);
       expect(module.C_Decrypt(green, ciphertext, Buffer.alloc(64)).toString()).toBe('order #1');
-      // The sharee's copy is usable but not exportable or wrappable.
+      // The sharee's copy is usable but not exportable or wrappable: C_WrapKey refuses it.
       const [extractable, wrap] = module.C_GetAttributeValue(green, sharedCopy!, [{ type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_WRAP }]);
       expect([extractable?.value, wrap?.value]).toEqual([Buffer.from([0]), Buffer.from([0])]);
+      const [kek] = find(module, green, 'green-kek');
+      expect(() => module.C_WrapKey(green, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, kek!, sharedCopy!, Buffer.alloc(128))).toThrow(/CKR_KEY_UNEXTRACTABLE/);
     } finally {
       module.C_Finalize();
     }

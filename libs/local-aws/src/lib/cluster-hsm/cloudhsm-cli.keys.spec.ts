@@ -127,3 +127,39 @@ describe(`${CloudHsmCli.name} keys`, () => {
     expect(run(['key', 'generate-symmetric', 'des3', '--label', 'k', '--key-length-bytes', '24'], alice).data).toMatch(/expected aes or generic-secret/);
   });
 });
+
+describe(`${CloudHsmCli.name} key set-attribute`, () => {
+  let sut: CloudHsmCli;
+  let offered: HsmChange[];
+  const run = (args: string[], env: Record<string, string> = alice) => JSON.parse(sut.run({ argv: args, env }).stdout) as { error_code: number; data: unknown };
+  const attributes = () =>
+    (run(['key', 'list', '--verbose', '--filter', 'key-reference=0x0000000000000001']).data as { matched_keys: { attributes: Record<string, unknown> }[] }).matched_keys[0]?.attributes;
+
+  beforeEach(async () => {
+    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
+    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
+    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
+    hsm.markInitialized(REGION, clusterId);
+    offered = [];
+    sut = new CloudHsmCli(hsm, () => undefined, { apply: (c) => void offered.push(c) });
+    run(['cluster', 'activate', '--password', 'Admin-Pass-1'], {});
+    run(['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], admin);
+    run(['user', 'create', '--username', 'bob', '--role', 'crypto-user', '--password', 'bob-pass-1'], admin);
+    run(['key', 'generate-symmetric', 'aes', '--label', 'k1', '--key-length-bytes', '32', '--share-crypto-users', 'bob']);
+    offered = [];
+  });
+
+  it('lets the owner change a modifiable attribute and updates every token holding the key', () => {
+    expect(run(['key', 'set-attribute', '--filter', 'attr.label=k1', '--name', 'encrypt', '--value', 'true']).data).toEqual({ message: 'Attribute set successfully' });
+    expect(attributes()).toMatchObject({ encrypt: true });
+    expect(offered.map((c) => `${c.kind}:${'username' in c ? c.username : ''}`)).toEqual(['key-available:alice', 'key-available:bob']);
+  });
+
+  it('keeps modifiable one-way, trusted for admins, and refuses sharees', () => {
+    run(['key', 'set-attribute', '--filter', 'attr.label=k1', '--name', 'modifiable', '--value', 'false']);
+    expect(run(['key', 'set-attribute', '--filter', 'attr.label=k1', '--name', 'encrypt', '--value', 'true']).data).toBe('The key is not modifiable');
+    expect(run(['key', 'set-attribute', '--filter', 'attr.label=k1', '--name', 'trusted', '--value', 'true']).data).toBe('Only an admin can set the trusted attribute');
+    expect(run(['key', 'set-attribute', '--filter', 'attr.label=k1', '--name', 'trusted', '--value', 'true'], admin).data).toEqual({ message: 'Attribute set successfully' });
+    expect(run(['key', 'set-attribute', '--filter', 'attr.label=k1', '--name', 'label', '--value', 'x'], bob).data).toBe('Only the key owner can set attributes');
+  });
+});

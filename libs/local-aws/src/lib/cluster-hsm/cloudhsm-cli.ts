@@ -49,8 +49,9 @@ export interface CliResult {
 
 /** Users per cluster by HSM type (CloudHSM quotas). */
 const MAX_USERS = { 'hsm1.medium': 250, 'hsm2m.medium': 1024 } as const;
-/** Keys per cluster by HSM type (CloudHSM quotas). */
+/** Keys per cluster by HSM type (CloudHSM quotas); hsm2m holds at most 3,333 asymmetric keys. */
 const MAX_KEYS = { 'hsm1.medium': 3300, 'hsm2m.medium': 16666 } as const;
+const MAX_ASYMMETRIC_KEYS = { 'hsm1.medium': 3300, 'hsm2m.medium': 3333 } as const;
 /** `<clusterId>/<username>` must fit a 32-byte PKCS#11 token label. */
 const MAX_TOKEN_USERNAME = 12;
 
@@ -202,6 +203,8 @@ export class CloudHsmCli {
         return this.keyDelete(flags, env);
       case 'key replicate':
         return this.keyReplicate(flags, env);
+      case 'key set-attribute':
+        return this.setAttribute(flags, env);
       case 'key import':
         throw new CliError("'key import' needs a format: pem");
       default:
@@ -395,6 +398,10 @@ export class CloudHsmCli {
     for (const label of [publicLabel, privateLabel]) if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
     const keys = (data.keys ??= []);
     if (keys.length + 2 > MAX_KEYS[cluster.hsmType]) throw new CliError(`The cluster already holds the maximum of ${MAX_KEYS[cluster.hsmType]} keys`);
+    const asymmetric = keys.filter((k) => k.attributes['key-type'] === 'ec' || k.attributes['key-type'] === 'rsa').length;
+    if (asymmetric + 2 > MAX_ASYMMETRIC_KEYS[cluster.hsmType]) {
+      throw new CliError(`The cluster already holds the maximum of ${MAX_ASYMMETRIC_KEYS[cluster.hsmType]} asymmetric keys`);
+    }
     const { pair, typeAttributes } = kind === 'ec' ? ecPair(flags) : rsaPair(flags);
     const common = { 'key-type': kind, id: '0x', ...typeAttributes, token: !flags.has('session'), local: true, trusted: false, destroyable: true, modifiable: true };
     const privateAttributes: KeyAttributes = {
@@ -649,6 +656,46 @@ export class CloudHsmCli {
     (data.keys ??= []).push(key);
     data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
     return { key: keyJson(key, true) };
+  }
+
+  /**
+   * `key set-attribute --filter ... --name N --value V`: the owner changes a modifiable key's
+   * attribute (`modifiable` only from true to false; `id` only on hsm2m); only an admin sets
+   * `trusted`. The key's token objects are replaced with the new attributes.
+   */
+  private setAttribute(flags: Flags, env: CliRequest['env']) {
+    const { cluster, data } = this.hsmData(flags);
+    const user = this.login(data, env, ['crypto-user', 'admin']);
+    this.assertWritable(cluster);
+    const name = one(flags, 'name') ?? '';
+    const value = one(flags, 'value') ?? '';
+    const key = this.singleKey(data, flags, user);
+    if (name === 'trusted') {
+      if (user.role !== 'admin') throw new CliError('Only an admin can set the trusted attribute');
+    } else {
+      if (user.role === 'admin' || key.owner !== user.username) throw new CliError('Only the key owner can set attributes');
+      if (key.attributes['modifiable'] !== true) throw new CliError('The key is not modifiable');
+    }
+    const current = key.attributes[name];
+    let next: string | boolean;
+    if (name === 'label') {
+      if (value.length < 1 || value.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
+      next = value;
+    } else if (name === 'id') {
+      if (cluster.hsmType !== 'hsm2m.medium') throw new CliError('The id attribute can be set on hsm2m.medium clusters only');
+      if (!/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new CliError('Invalid id: 0x followed by hexadecimal bytes');
+      next = value.toLowerCase();
+    } else {
+      if (typeof current !== 'boolean' || ['class', 'local', 'always-sensitive', 'never-extractable', 'key-type'].includes(name)) throw new CliError(`The attribute ${name} cannot be set`);
+      if (value !== 'true' && value !== 'false') throw new CliError(`Invalid value for ${name}: true or false`);
+      next = value === 'true';
+      if (name === 'modifiable' && next) throw new CliError('modifiable can only be changed from true to false');
+      if (name === 'extractable' && next && key.attributes['never-extractable'] === true) throw new CliError('A key that was never extractable cannot become extractable');
+    }
+    const updated: HsmKeyRecord = { ...key, attributes: { ...key.attributes, [name]: next } };
+    for (const username of new Set(holdersOf(data, key))) offerKey(data, cluster.clusterId, updated, username, this.listener);
+    key.attributes = updated.attributes;
+    return { message: 'Attribute set successfully' };
   }
 
   /** `crypto sign ecdsa|rsa-pkcs|rsa-pkcs-pss`: the key's owner or a sharee signs with a private key whose `sign` is true. */
