@@ -6,6 +6,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+bash "$here/cloudhsm-local.sh" stop
 bash "$here/postgres.sh" stop &
 pg_job=$!
 kafka_rc=0

@@ -6,4 +6,5 @@ rc=0
 bash "$here/softhsm.sh" status || rc=1
 bash "$here/postgres.sh" status || rc=1
 bash "$here/kafka.sh" status || rc=1
+bash "$here/cloudhsm-local.sh" status || rc=1
 exit "$rc"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing and starts keyfleet's local infrastructure: SoftHSM2, a private
-# PostgreSQL and a single-node Kafka, then writes the connection settings that apps, tests
+# PostgreSQL, a single-node Kafka and cloudhsm-local (the AWS stand-in), then writes the connection settings that apps, tests
 # and benchmarks source to $CACHE/infra.env (mode 600: it holds the database password).
 # Idempotent: when everything already runs, it only checks (well under a second).
 set -euo pipefail
@@ -26,6 +26,9 @@ failed=()
 [ "$kafka_rc" = 0 ] || failed+=(kafka)
 [ "${#failed[@]}" -eq 0 ] || die "could not start: ${failed[*]} (see the messages above)"
 
+# cloudhsm-local (the AWS stand-in) last: it mirrors users and keys into SoftHSM2.
+bash "$here/cloudhsm-local.sh" start
+
 # Written atomically (temporary file + rename), so a reader never sees half a file.
 env_file="$CACHE/infra.env"
 (
@@ -35,6 +38,7 @@ KAFKA_BROKERS=$INFRA_HOST:$KAFKA_PORT
 DATABASE_URL=postgres://keyfleet:$(cat "$CACHE/secrets/pg-password")@$INFRA_HOST:$PG_PORT/keyfleet
 SOFTHSM2_CONF=$CACHE/softhsm/softhsm2.conf
 PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
+CLOUDHSM_LOCAL_ENDPOINT=http://$INFRA_HOST:${KEYFLEET_CLOUDHSM_LOCAL_PORT:-4510}
 ENV
   chmod 600 "$env_file.tmp"
   mv -f "$env_file.tmp" "$env_file"

@@ -6,8 +6,9 @@
 
 RUN_DIR="$CACHE/platform"
 LOG_TAG=platform
-# name:port — start order (cloudhsm-local first: later issues make the others depend on it).
-PLATFORM_APPS=(cloudhsm-local:4510 crypto-gateway:3100 key-service:3101 rotation-service:3102 migration-service:3103 audit-service:3104)
+# name:port — the services the platform starts (cloudhsm-local, the AWS stand-in, is part of
+# the infrastructure: tools/infra/cloudhsm-local.sh).
+PLATFORM_APPS=(crypto-gateway:3100 key-service:3101 rotation-service:3102 migration-service:3103 audit-service:3104)
 
 app_pid() {
   local file="$RUN_DIR/$1.pid"

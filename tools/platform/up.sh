@@ -25,12 +25,7 @@ for entry in "${PLATFORM_APPS[@]}"; do
     continue
   fi
   if app_pid "$name" >/dev/null; then kill -TERM "$(app_pid "$name")" || true; sleep 1; fi
-  # cloudhsm-local keeps its state in the cache, mirrors crypto users and keys into SoftHSM2
-  # tokens and seeds the demo estate (an ACTIVE hsm1.medium FIPS cluster with two HSMs, an
-  # admin and two crypto users) on first start.
-  HTTP_PORT="$port" CLOUDHSM_LOCAL_DATA_DIR="$CACHE/cloudhsm-local" CLOUDHSM_LOCAL_DEMO_ESTATE="${CLOUDHSM_LOCAL_DEMO_ESTATE:-us-east-1}" \
-    CLOUDHSM_LOCAL_SOFTHSM=on CLOUDHSM_LOCAL_LOGIN_DIR="$CACHE/softhsm/logins" \
-    setsid node "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
+  HTTP_PORT="$port" setsid node "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
 done
 for entry in "${PLATFORM_APPS[@]}"; do

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { builtEntry, deleteTopicsWithPrefix, dropSchemas, freePort, infraEnv, runToExit, startService } from './index';
 
@@ -30,6 +32,8 @@ function envFor(schema: string | undefined): NodeJS.ProcessEnv {
     DATABASE_URL: infraEnv('DATABASE_URL'),
     KAFKA_TOPIC_PREFIX: prefix,
     LOG_LEVEL: 'info',
+    // cloudhsm-local's state goes to a private folder, apart from the running infrastructure's.
+    CLOUDHSM_LOCAL_DATA_DIR: join(tmpdir(), `it-${suite}-cloudhsm-local`),
     ...(schema ? { DATABASE_SCHEMA: schema } : {}),
   };
 }
