@@ -166,15 +166,13 @@ export class CloudHsmCli {
     const data = found.cluster.hsm;
     const material = randomBytes(24);
     const key: HsmKeyRecord = {
-      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      ref: nextRef(data),
       owner,
       sharedWith: [],
       attributes: { 'key-type': 'des3', label, id: '0x', ...SECRET_KEY_DEFAULTS, encrypt: true, decrypt: true, local: true, 'key-length-bytes': 24 },
       sealed: sealMaterial(data, material),
     };
-    offerKey(data, clusterId, key, owner, this.listener);
-    (data.keys ??= []).push(key);
-    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    this.storeKeys(data, clusterId, [key]);
     this.save();
     return key.ref;
   }
@@ -314,26 +312,13 @@ export class CloudHsmCli {
     if (keyType === 'aes') attributes['check-value'] = checkValue(material);
     const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username);
     const key: HsmKeyRecord = {
-      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      ref: nextRef(data),
       owner: owner.username,
-      sharedWith: [],
+      sharedWith: sharees.filter((u) => u !== owner.username),
       attributes,
       sealed: sealMaterial(data, material),
     };
-    // All or nothing: if one token cannot take the key, withdraw it from those that did.
-    const published: string[] = [];
-    try {
-      for (const username of new Set([owner.username, ...sharees])) {
-        offerKey(data, cluster.clusterId, key, username, this.listener);
-        published.push(username);
-      }
-    } catch (err) {
-      for (const username of published) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
-      throw err;
-    }
-    key.sharedWith = sharees.filter((u) => u !== owner.username);
-    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
-    keys.push(key);
+    this.storeKeys(data, cluster.clusterId, [key]);
     return { key: keyJson(key, true) };
   }
 
@@ -423,31 +408,16 @@ export class CloudHsmCli {
     applyBooleanAttributes(privateAttributes, flags.get('private-attributes') ?? []);
     applyBooleanAttributes(publicAttributes, flags.get('public-attributes') ?? []);
     privateAttributes['never-extractable'] = privateAttributes['extractable'] === false;
-    const next = data.nextKeyRef ?? 1;
-    const ref = (n: number) => `0x${n.toString(16).padStart(16, '0')}`;
-    const publicKey: HsmKeyRecord = { ref: ref(next), owner: owner.username, sharedWith: [], attributes: publicAttributes, sealed: sealMaterial(data, pair.publicKey.export({ type: 'spki', format: 'der' })) };
+    const publicKey: HsmKeyRecord = { ref: nextRef(data), owner: owner.username, sharedWith: [], attributes: publicAttributes, sealed: sealMaterial(data, pair.publicKey.export({ type: 'spki', format: 'der' })) };
     const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username).filter((u) => u !== owner.username);
     const privateKey: HsmKeyRecord = {
-      ref: ref(next + 1),
+      ref: nextRef(data, 1),
       owner: owner.username,
       sharedWith: sharees,
       attributes: privateAttributes,
       sealed: sealMaterial(data, pair.privateKey.export({ type: 'pkcs8', format: 'der' })),
     };
-    const offered: [string, string][] = [];
-    try {
-      for (const key of [publicKey, privateKey]) {
-        for (const username of new Set(holdersOf(data, key))) {
-          offerKey(data, cluster.clusterId, key, username, this.listener);
-          offered.push([username, key.ref]);
-        }
-      }
-    } catch (err) {
-      for (const [username, keyRef] of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: keyRef });
-      throw err;
-    }
-    keys.push(publicKey, privateKey);
-    data.nextKeyRef = next + 2;
+    this.storeKeys(data, cluster.clusterId, [publicKey, privateKey]);
     return { public_key: keyJson(publicKey, true), private_key: keyJson(privateKey, true) };
   }
 
@@ -510,24 +480,13 @@ export class CloudHsmCli {
     };
     applyBooleanAttributes(attributes, flags.get('attributes') ?? []);
     const key: HsmKeyRecord = {
-      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      ref: nextRef(data),
       owner: owner.username,
       sharedWith: [],
       attributes,
       sealed: sealMaterial(data, publicKey.export({ type: 'spki', format: 'der' })),
     };
-    const offered: string[] = [];
-    try {
-      for (const username of holdersOf(data, key)) {
-        offerKey(data, cluster.clusterId, key, username, this.listener);
-        offered.push(username);
-      }
-    } catch (err) {
-      for (const username of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
-      throw err;
-    }
-    (data.keys ??= []).push(key);
-    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    this.storeKeys(data, cluster.clusterId, [key]);
     return { key: keyJson(key, true) };
   }
 
@@ -637,24 +596,13 @@ export class CloudHsmCli {
     applyBooleanAttributes(attributes, flags.get('attributes') ?? []);
     const sharees = (flags.get('share-crypto-users') ?? []).map((u) => this.cryptoUser(data, u).username).filter((u) => u !== owner.username);
     const key: HsmKeyRecord = {
-      ref: `0x${(data.nextKeyRef ?? 1).toString(16).padStart(16, '0')}`,
+      ref: nextRef(data),
       owner: owner.username,
       sharedWith: sharees,
       attributes,
       sealed: sealMaterial(data, material),
     };
-    const offered: string[] = [];
-    try {
-      for (const username of new Set(holdersOf(data, key))) {
-        offerKey(data, cluster.clusterId, key, username, this.listener);
-        offered.push(username);
-      }
-    } catch (err) {
-      for (const username of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: cluster.clusterId, username, ref: key.ref });
-      throw err;
-    }
-    (data.keys ??= []).push(key);
-    data.nextKeyRef = (data.nextKeyRef ?? 1) + 1;
+    this.storeKeys(data, cluster.clusterId, [key]);
     return { key: keyJson(key, true) };
   }
 
@@ -763,22 +711,34 @@ export class CloudHsmCli {
     if (from.lineage !== to.lineage) throw new CliError('Key replicate failed: the destination cluster is not a clone of the source cluster');
     const key = this.singleKey(from, flags, user);
     for (const name of [key.owner, ...key.sharedWith]) this.cryptoUser(to, name);
-    const keys = (to.keys ??= []);
-    if (keys.some((k) => k.ref === key.ref)) throw new CliError(`Key ${key.ref} already exists on the destination cluster`);
+    if ((to.keys ?? []).some((k) => k.ref === key.ref)) throw new CliError(`Key ${key.ref} already exists on the destination cluster`);
     const copy: HsmKeyRecord = { ...key, sharedWith: [...key.sharedWith], attributes: { ...key.attributes }, sealed: sealMaterial(to, unsealMaterial(from, key.sealed)) };
-    const offered: string[] = [];
+    this.storeKeys(to, destination.cluster.clusterId, [copy]);
+    return { key: keyJson(copy, true), message: 'Successfully replicated key' };
+  }
+
+  /**
+   * Records new keys: each is offered to every token that holds it (owner, sharees, and every
+   * crypto user for a public key), all or nothing (if one token refuses, the copies already
+   * made are withdrawn and nothing is recorded); then the keys are stored and the next key
+   * reference moves past them.
+   */
+  private storeKeys(data: ClusterHsmData, clusterId: string, keys: readonly HsmKeyRecord[]): void {
+    const offered: { username: string; ref: string }[] = [];
     try {
-      for (const name of [copy.owner, ...copy.sharedWith]) {
-        offerKey(to, destination.cluster.clusterId, copy, name, this.listener);
-        offered.push(name);
+      for (const key of keys) {
+        for (const username of new Set(holdersOf(data, key))) {
+          offerKey(data, clusterId, key, username, this.listener);
+          offered.push({ username, ref: key.ref });
+        }
       }
     } catch (err) {
-      for (const name of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId: destination.cluster.clusterId, username: name, ref: copy.ref });
+      for (const { username, ref } of offered) this.listener.apply({ kind: 'key-withdrawn', clusterId, username, ref });
       throw err;
     }
-    keys.push(copy);
-    to.nextKeyRef = Math.max(to.nextKeyRef ?? 1, Number.parseInt(copy.ref.slice(2), 16) + 1);
-    return { key: keyJson(copy, true), message: 'Successfully replicated key' };
+    (data.keys ??= []).push(...keys);
+    const highest = Math.max(...keys.map((k) => Number.parseInt(k.ref.slice(2), 16)));
+    data.nextKeyRef = Math.max(data.nextKeyRef ?? 1, highest + 1);
   }
 
   /** Keys the user sees (owned or shared with it) that match every `--filter`. */
@@ -865,6 +825,11 @@ export class CloudHsmCli {
     if (usable.length === 1 && usable[0]) return usable[0];
     throw new CliError(usable.length === 0 ? 'No cluster with an active HSM is configured' : 'Multiple clusters are configured: select one with --cluster-id');
   }
+}
+
+/** The reference the cluster's next key gets (plus `offset`): `0x` and 16 hex digits, as cloudhsm-cli prints them. */
+function nextRef(data: ClusterHsmData, offset = 0): string {
+  return `0x${((data.nextKeyRef ?? 1) + offset).toString(16).padStart(16, '0')}`;
 }
 
 /** EC curves cloudhsm-local generates (cloudhsm-cli name -> Node name). */
