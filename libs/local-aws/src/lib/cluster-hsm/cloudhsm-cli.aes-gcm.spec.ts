@@ -1,25 +1,14 @@
-import { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
-import { INSTANT_TIMINGS, emptyCloudHsmV2State } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { AdjustableClock } from '../protocol/clock';
 import { CloudHsmCli } from './cloudhsm-cli';
+import { ALICE, clusterWithUsers } from './testing/cluster-cli.test-kit';
 
-const REGION = 'us-east-1';
-const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:Admin-Pass-1' };
-const alice = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'alice:alice-pass' };
 
 describe(`${CloudHsmCli.name} aes-gcm wrap and unwrap`, () => {
   let sut: CloudHsmCli;
-  const run = (...args: string[]) => JSON.parse(sut.run({ argv: args, env: alice }).stdout) as { error_code: number; data: Record<string, string> & string };
+  const run = (...args: string[]) => JSON.parse(sut.run({ argv: args, env: ALICE }).stdout) as { error_code: number; data: Record<string, string> & string };
   const field = (result: { data: Record<string, string> }, name: string): string => result.data[name] ?? '';
 
   beforeEach(async () => {
-    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
-    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
-    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
-    hsm.markInitialized(REGION, clusterId);
-    sut = new CloudHsmCli(hsm, () => undefined);
-    sut.run({ argv: ['cluster', 'activate', '--password', 'Admin-Pass-1'], env: {} });
-    sut.run({ argv: ['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], env: admin });
+    ({ cli: sut } = await clusterWithUsers());
     run('key', 'generate-symmetric', 'aes', '--label', 'kek', '--key-length-bytes', '32', '--attributes', 'wrap=true', 'unwrap=true');
     run('key', 'generate-symmetric', 'aes', '--label', 'data-key', '--key-length-bytes', '16', '--attributes', 'encrypt=true');
   });

@@ -1,14 +1,8 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
-import { INSTANT_TIMINGS, emptyCloudHsmV2State } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { AdjustableClock } from '../protocol/clock';
 import { CloudHsmCli } from './cloudhsm-cli';
+import { ADMIN, ALICE, BOB, clusterWithUsers } from './testing/cluster-cli.test-kit';
 import type { HsmChange } from './hsm-change';
 
-const REGION = 'us-east-1';
-const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:Admin-Pass-1' };
-const alice = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'alice:alice-pass' };
-const bob = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'bob:bob-pass-1' };
 const data = Buffer.from('release 2026.11').toString('base64');
 
 describe(`${CloudHsmCli.name} EC keys and crypto sign/verify`, () => {
@@ -16,18 +10,11 @@ describe(`${CloudHsmCli.name} EC keys and crypto sign/verify`, () => {
   let sut: CloudHsmCli;
   const run = (args: string[], env: Record<string, string> = {}) => JSON.parse(sut.run({ argv: args, env }).stdout) as { error_code: number; data: unknown };
   const pair = (extra: string[] = []) =>
-    run(['key', 'generate-asymmetric-pair', 'ec', '--curve', 'secp256r1', '--public-label', 'sig-pub', '--private-label', 'sig-priv', ...extra], alice);
+    run(['key', 'generate-asymmetric-pair', 'ec', '--curve', 'secp256r1', '--public-label', 'sig-pub', '--private-label', 'sig-priv', ...extra], ALICE);
 
   beforeEach(async () => {
-    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
-    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
-    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
-    hsm.markInitialized(REGION, clusterId);
     changes = [];
-    sut = new CloudHsmCli(hsm, () => undefined, { apply: (c) => void changes.push(c) });
-    run(['cluster', 'activate', '--password', 'Admin-Pass-1']);
-    run(['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], admin);
-    run(['user', 'create', '--username', 'bob', '--role', 'crypto-user', '--password', 'bob-pass-1'], admin);
+    ({ cli: sut } = await clusterWithUsers({ apply: (c) => void changes.push(c) }));
     changes = [];
   });
 
@@ -44,24 +31,24 @@ describe(`${CloudHsmCli.name} EC keys and crypto sign/verify`, () => {
       'key-available:bob:ec-public',
       'key-available:alice:ec-private',
     ]);
-    const bobSees = run(['key', 'list'], bob).data as { matched_keys: { attributes: { label: string } }[] };
+    const bobSees = run(['key', 'list'], BOB).data as { matched_keys: { attributes: { label: string } }[] };
     expect(bobSees.matched_keys.map((k) => k.attributes.label)).toEqual(['sig-pub']);
   });
 
   it('signs with the private key (r||s) and verifies with the public one; a tampered message fails', () => {
     const { public_key: pub } = pair(['--private-attributes', 'sign=true']).data as Record<string, { attributes: Record<string, string> }>;
-    const signed = run(['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=sig-priv', '--hash-function', 'sha256', '--data', data], alice);
+    const signed = run(['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=sig-priv', '--hash-function', 'sha256', '--data', data], ALICE);
     const { signature } = signed.data as { signature: string };
     expect(Buffer.from(signature, 'base64')).toHaveLength(64);
     // The public key from the HSM verifies outside it too.
     const point = Buffer.from(pub!.attributes['ec-point']!.slice(2), 'hex');
     const jwk = { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
     expect(verify('sha256', Buffer.from(data, 'base64'), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64'))).toBe(true);
-    expect(run(['crypto', 'verify', 'ecdsa', '--key-filter', 'attr.label=sig-pub', '--hash-function', 'sha256', '--data', data, '--signature', signature], bob).data).toEqual({
+    expect(run(['crypto', 'verify', 'ecdsa', '--key-filter', 'attr.label=sig-pub', '--hash-function', 'sha256', '--data', data, '--signature', signature], BOB).data).toEqual({
       message: 'Signature verified successfully',
     });
     const tampered = Buffer.from('release 2026.12').toString('base64');
-    expect(run(['crypto', 'verify', 'ecdsa', '--key-filter', 'attr.label=sig-pub', '--hash-function', 'sha256', '--data', tampered, '--signature', signature], bob)).toEqual({
+    expect(run(['crypto', 'verify', 'ecdsa', '--key-filter', 'attr.label=sig-pub', '--hash-function', 'sha256', '--data', tampered, '--signature', signature], BOB)).toEqual({
       error_code: 1,
       data: 'Signature verification failed',
     });
@@ -69,10 +56,10 @@ describe(`${CloudHsmCli.name} EC keys and crypto sign/verify`, () => {
 
   it('refuses to sign with a key whose sign attribute is false, or by a user who cannot see it', () => {
     pair();
-    expect(run(['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=sig-priv', '--hash-function', 'sha256', '--data', data], alice).data).toBe(
+    expect(run(['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=sig-priv', '--hash-function', 'sha256', '--data', data], ALICE).data).toBe(
       'The key does not allow signing (sign=false or not a private key)',
     );
-    expect(run(['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=sig-priv', '--hash-function', 'sha256', '--data', data], bob).data).toBe(
+    expect(run(['crypto', 'sign', 'ecdsa', '--key-filter', 'attr.label=sig-priv', '--hash-function', 'sha256', '--data', data], BOB).data).toBe(
       'Key selection criteria matched 0 keys. Refine selection criteria to select a single key.',
     );
   });
@@ -80,10 +67,10 @@ describe(`${CloudHsmCli.name} EC keys and crypto sign/verify`, () => {
   it('gives a crypto user created later the existing public keys, and refuses curves it cannot make', () => {
     pair();
     changes = [];
-    run(['user', 'create', '--username', 'carol', '--role', 'crypto-user', '--password', 'carol-pass'], admin);
+    run(['user', 'create', '--username', 'carol', '--role', 'crypto-user', '--password', 'carol-pass'], ADMIN);
     expect(changes.map((c) => `${c.kind}:${'username' in c ? c.username : ''}`)).toEqual(['user-created:carol', 'key-available:carol']);
-    expect(run(['key', 'generate-asymmetric-pair', 'ec', '--curve', 'ed25519', '--public-label', 'a', '--private-label', 'b'], alice).data).toMatch(/Curve ed25519 is not supported/);
-    expect(run(['key', 'share', '--filter', 'attr.label=sig-pub', '--username', 'bob', '--role', 'crypto-user'], alice).data).toBe(
+    expect(run(['key', 'generate-asymmetric-pair', 'ec', '--curve', 'ed25519', '--public-label', 'a', '--private-label', 'b'], ALICE).data).toMatch(/Curve ed25519 is not supported/);
+    expect(run(['key', 'share', '--filter', 'attr.label=sig-pub', '--username', 'bob', '--role', 'crypto-user'], ALICE).data).toBe(
       'Public keys are visible to every user and are not shared',
     );
   });

@@ -1,13 +1,7 @@
-import { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
-import { INSTANT_TIMINGS, emptyCloudHsmV2State } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { AdjustableClock } from '../protocol/clock';
 import { CloudHsmCli } from './cloudhsm-cli';
+import { ADMIN as admin, ALICE as alice, BOB as bob, clusterWithUsers } from './testing/cluster-cli.test-kit';
 import type { HsmChange } from './hsm-change';
 
-const REGION = 'us-east-1';
-const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:Admin-Pass-1' };
-const alice = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'alice:alice-pass' };
-const bob = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'bob:bob-pass-1' };
 
 describe(`${CloudHsmCli.name} keys`, () => {
   let changes: HsmChange[];
@@ -21,21 +15,14 @@ describe(`${CloudHsmCli.name} keys`, () => {
     run(['key', 'generate-symmetric', 'aes', '--label', label, '--key-length-bytes', '32', ...extra], env);
 
   beforeEach(async () => {
-    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
-    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
-    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
-    hsm.markInitialized(REGION, clusterId);
     changes = [];
     failFor = undefined;
-    sut = new CloudHsmCli(hsm, () => undefined, {
+    ({ cli: sut } = await clusterWithUsers({
       apply: (change) => {
         if ('username' in change && change.username === failFor && change.kind === 'key-available') throw new Error(`token of ${failFor} is full`);
         changes.push(change);
       },
-    });
-    run(['cluster', 'activate', '--password', 'Admin-Pass-1']);
-    run(['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], admin);
-    run(['user', 'create', '--username', 'bob', '--role', 'crypto-user', '--password', 'bob-pass-1'], admin);
+    }));
     changes = [];
   });
 
@@ -136,15 +123,8 @@ describe(`${CloudHsmCli.name} key set-attribute`, () => {
     (run(['key', 'list', '--verbose', '--filter', 'key-reference=0x0000000000000001']).data as { matched_keys: { attributes: Record<string, unknown> }[] }).matched_keys[0]?.attributes;
 
   beforeEach(async () => {
-    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
-    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
-    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
-    hsm.markInitialized(REGION, clusterId);
     offered = [];
-    sut = new CloudHsmCli(hsm, () => undefined, { apply: (c) => void offered.push(c) });
-    run(['cluster', 'activate', '--password', 'Admin-Pass-1'], {});
-    run(['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], admin);
-    run(['user', 'create', '--username', 'bob', '--role', 'crypto-user', '--password', 'bob-pass-1'], admin);
+    ({ cli: sut } = await clusterWithUsers({ apply: (c) => void offered.push(c) }));
     run(['key', 'generate-symmetric', 'aes', '--label', 'k1', '--key-length-bytes', '32', '--share-crypto-users', 'bob']);
     offered = [];
   });

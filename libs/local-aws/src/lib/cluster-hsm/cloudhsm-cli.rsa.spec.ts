@@ -1,27 +1,16 @@
 import { constants, createPublicKey, verify } from 'node:crypto';
-import { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
-import { INSTANT_TIMINGS, emptyCloudHsmV2State } from '../cloudhsm-v2/cloudhsm-v2.model';
-import { AdjustableClock } from '../protocol/clock';
 import { CloudHsmCli } from './cloudhsm-cli';
+import { ALICE, clusterWithUsers } from './testing/cluster-cli.test-kit';
 
-const REGION = 'us-east-1';
-const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:Admin-Pass-1' };
-const alice = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'alice:alice-pass' };
 const data = Buffer.from('quarterly report').toString('base64');
 
 describe(`${CloudHsmCli.name} RSA keys and signatures`, () => {
   let sut: CloudHsmCli;
   let publicKey: ReturnType<typeof createPublicKey>;
-  const run = (...args: string[]) => JSON.parse(sut.run({ argv: args, env: alice }).stdout) as { error_code: number; data: Record<string, unknown> & string };
+  const run = (...args: string[]) => JSON.parse(sut.run({ argv: args, env: ALICE }).stdout) as { error_code: number; data: Record<string, unknown> & string };
 
   beforeEach(async () => {
-    const hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
-    const clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
-    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
-    hsm.markInitialized(REGION, clusterId);
-    sut = new CloudHsmCli(hsm, () => undefined);
-    sut.run({ argv: ['cluster', 'activate', '--password', 'Admin-Pass-1'], env: {} });
-    sut.run({ argv: ['user', 'create', '--username', 'alice', '--role', 'crypto-user', '--password', 'alice-pass'], env: admin });
+    ({ cli: sut } = await clusterWithUsers());
     const pair = run('key', 'generate-asymmetric-pair', 'rsa', '--modulus-size-bits', '2048', '--public-exponent', '65537', '--public-label', 'rsa-pub', '--private-label', 'rsa-priv', '--private-attributes', 'sign=true');
     const attributes = (pair.data['public_key'] as { attributes: { modulus: string; 'public-exponent': string; 'modulus-size-bits': number } }).attributes;
     expect(attributes['modulus-size-bits']).toBe(2048);

@@ -2,9 +2,7 @@ import { CloudHsmV2Emulator } from '../cloudhsm-v2/cloudhsm-v2.emulator';
 import { INSTANT_TIMINGS, emptyCloudHsmV2State } from '../cloudhsm-v2/cloudhsm-v2.model';
 import { AdjustableClock } from '../protocol/clock';
 import { CloudHsmCli } from './cloudhsm-cli';
-
-const REGION = 'us-east-1';
-const admin = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:Admin-Pass-1' };
+import { ADMIN as admin, REGION, initializedCluster } from './testing/cluster-cli.test-kit';
 
 describe(CloudHsmCli.name, () => {
   let hsm: CloudHsmV2Emulator;
@@ -17,10 +15,7 @@ describe(CloudHsmCli.name, () => {
   };
 
   beforeEach(async () => {
-    hsm = new CloudHsmV2Emulator(emptyCloudHsmV2State(), new AdjustableClock(), '111122223333', INSTANT_TIMINGS);
-    clusterId = (hsm.createCluster(REGION, { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
-    await hsm.createHsm(REGION, { ClusterId: clusterId, AvailabilityZone: `${REGION}a` });
-    hsm.markInitialized(REGION, clusterId);
+    ({ hsm, clusterId } = await initializedCluster());
     saves = 0;
     sut = new CloudHsmCli(hsm, () => (saves += 1));
   });
