@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { auditRecordAppendedV1Schema } from './messages/audit.messages';
+import { cryptoOperationRecordedV1Schema, gatewayBreakerStateChangedV1Schema } from './messages/gateway.messages';
 import {
   keyCommandRejectedV1Schema,
   keyCreateRequestedV1Schema,
@@ -18,6 +19,8 @@ export const MessageTypes = Object.freeze({
   KeyRegisteredV1: 'keyfleet.key.registered.v1',
   KeyCommandRejectedV1: 'keyfleet.key.command-rejected.v1',
   AuditRecordAppendedV1: 'keyfleet.audit.record-appended.v1',
+  CryptoOperationRecordedV1: 'keyfleet.crypto.operation-recorded.v1',
+  GatewayBreakerStateChangedV1: 'keyfleet.gateway.breaker-state-changed.v1',
 } as const);
 
 export type MessageType = (typeof MessageTypes)[keyof typeof MessageTypes];
@@ -33,6 +36,8 @@ export const MESSAGE_REGISTRY = Object.freeze({
   [MessageTypes.KeyRegisteredV1]: { topic: Topics.KeyEvents, schema: keyRegisteredV1Schema },
   [MessageTypes.KeyCommandRejectedV1]: { topic: Topics.KeyEvents, schema: keyCommandRejectedV1Schema },
   [MessageTypes.AuditRecordAppendedV1]: { topic: Topics.AuditRecords, schema: auditRecordAppendedV1Schema },
+  [MessageTypes.CryptoOperationRecordedV1]: { topic: Topics.CryptoOps, schema: cryptoOperationRecordedV1Schema },
+  [MessageTypes.GatewayBreakerStateChangedV1]: { topic: Topics.GatewayEvents, schema: gatewayBreakerStateChangedV1Schema },
 } satisfies { readonly [T in MessageType]: MessageDefinition<z.ZodTypeAny> });
 
 /** The payload (`data`) type of each message type. */

@@ -5,6 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { SPEC_VERSION } from './envelope.schema';
 import { MessageTypes, type MessagePayloads, type MessageType } from './message-registry';
 import type { AnyMessage } from './message';
+import { cryptoOperationSchema, operationOutcomeSchema } from './messages/gateway.messages';
 import { keyTypeSchema, keyUsageSchema } from './messages/key.messages';
 
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
@@ -41,6 +42,26 @@ const payloads: { [T in MessageType]: fc.Arbitrary<MessagePayloads[T]> } = {
     recordedSubject: text(256),
     recordedActor: text(160),
     recordedTime: isoTime,
+  }),
+  [MessageTypes.CryptoOperationRecordedV1]: fc.record(
+    {
+      operation: fc.constantFrom(...cryptoOperationSchema.options),
+      caller: text(256),
+      keyAlias: alias,
+      keyVersion: fc.integer({ min: 1, max: 1_000_000 }),
+      clusterId: fc.stringMatching(/^cluster-[a-z0-9]{11}$/),
+      outcome: fc.constantFrom(...operationOutcomeSchema.options),
+      latencyMicros: fc.integer({ min: 0, max: 2 ** 31 }),
+      attempts: fc.integer({ min: 0, max: 10 }),
+      items: fc.integer({ min: 1, max: 1024 }),
+    },
+    { requiredKeys: ['operation', 'caller', 'outcome', 'latencyMicros', 'attempts', 'items'] },
+  ),
+  [MessageTypes.GatewayBreakerStateChangedV1]: fc.record({
+    clusterId: fc.stringMatching(/^cluster-[a-z0-9]{11}$/),
+    from: fc.constantFrom('closed' as const, 'open' as const, 'half-open' as const),
+    to: fc.constantFrom('closed' as const, 'open' as const, 'half-open' as const),
+    errorPercentage: fc.double({ min: 0, max: 100, noNaN: true }),
   }),
 };
 
