@@ -1,3 +1,12 @@
-export { HsmException, HsmExceptionCode } from './lib/hsm.exception';
+export { HsmCrypto, type GcmSealed, type IvSource } from './lib/crypto/hsm-crypto';
+export { ecdsaDerToRaw, ecdsaRawToDer } from './lib/crypto/ecdsa-signature';
+export { CURVES, publicKeyFromObject } from './lib/crypto/public-key';
+export { FaultInjector, type FaultSettings } from './lib/fault/fault-injector';
+export { HSM_ERROR_TRAITS, HsmException, HsmExceptionCode } from './lib/hsm.exception';
 export { loadIsolatedModule } from './lib/isolated-module';
+export { KeyHandleCache, type CachedKey, type KeyObjectClass } from './lib/key/key-handle-cache';
 export { LoginMarker, isLoggedInElsewhere, markerName } from './lib/login-marker';
+export { AesGcmMechanism, DIGEST_BYTES, DigestSignatureMechanism, HmacMechanism, type HashAlgorithm, type SignatureScheme } from './lib/mechanism/mechanisms';
+export { Pkcs11Counters, Pkcs11Module, type Pkcs11ModuleOptions } from './lib/module/pkcs11-module';
+export { isCkr, toHsmException } from './lib/pkcs11-error.mapper';
+export { SessionPool, type SessionPoolOptions, type SessionPoolStats } from './lib/session/session-pool';

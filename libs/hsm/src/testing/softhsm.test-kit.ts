@@ -65,3 +65,70 @@ export function aesGcmEncrypt(module: pkcs11js.PKCS11, session: Buffer, key: Buf
   module.C_EncryptInit(session, { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_GCM, iv, ivBits: 96, tagBits: 128 } as pkcs11js.GcmParams }, key);
   return module.C_Encrypt(session, plaintext, Buffer.alloc(plaintext.length + 16));
 }
+
+const EC_PARAMS = { 'P-256': Buffer.from('06082a8648ce3d030107', 'hex'), 'P-384': Buffer.from('06052b81040022', 'hex') };
+
+/** Creates token keys for tests, as the admin plane would: AES-256, HMAC secret, EC and RSA pairs (private halves non-extractable). */
+export const createTestKey = {
+  aes(module: pkcs11js.PKCS11, session: Buffer, label: string): void {
+    module.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_ENCRYPT, value: true },
+      { type: pkcs11js.CKA_DECRYPT, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    ]);
+  },
+  hmac(module: pkcs11js.PKCS11, session: Buffer, label: string): void {
+    module.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_SIGN, value: true },
+      { type: pkcs11js.CKA_VERIFY, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    ]);
+  },
+  ec(module: pkcs11js.PKCS11, session: Buffer, label: string, curve: 'P-256' | 'P-384' = 'P-256'): void {
+    module.C_GenerateKeyPair(
+      session,
+      { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+      [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_LABEL, value: label },
+        { type: pkcs11js.CKA_EC_PARAMS, value: EC_PARAMS[curve] },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+      ],
+      [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_LABEL, value: label },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      ],
+    );
+  },
+  rsa(module: pkcs11js.PKCS11, session: Buffer, label: string, bits = 2048): void {
+    module.C_GenerateKeyPair(
+      session,
+      { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
+      [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_LABEL, value: label },
+        { type: pkcs11js.CKA_MODULUS_BITS, value: bits },
+        { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+      ],
+      [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_LABEL, value: label },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      ],
+    );
+  },
+};

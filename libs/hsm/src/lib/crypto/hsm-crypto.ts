@@ -1,0 +1,157 @@
+import { randomBytes, type KeyObject } from 'node:crypto';
+import * as pkcs11js from 'pkcs11js';
+import { HsmException, HsmExceptionCode } from '../hsm.exception';
+import type { CachedKey, KeyObjectClass } from '../key/key-handle-cache';
+import { AesGcmMechanism, DigestSignatureMechanism, HmacMechanism, type HashAlgorithm, type SignatureScheme } from '../mechanism/mechanisms';
+import { toHsmException } from '../pkcs11-error.mapper';
+import type { SessionPool } from '../session/session-pool';
+import { ecdsaDerToRaw, ecdsaRawToDer } from './ecdsa-signature';
+import { publicKeyFromObject } from './public-key';
+
+/** Where the AES-GCM IV comes from: the caller (SoftHSM2) or the HSM, which writes it back (CloudHSM). */
+export type IvSource = 'caller' | 'hsm';
+
+/** The result of an AES-GCM encryption: the IV that was really used, and ciphertext || tag. */
+export interface GcmSealed {
+  readonly iv: Buffer;
+  readonly ciphertext: Buffer;
+}
+
+const MAX_SIGNATURE_BYTES = 512;
+const MAX_MAC_BYTES = 64;
+
+/**
+ * The crypto operations of one session pool, each in one borrowed session, asynchronous
+ * (pkcs11js `*Async`: the library runs on libuv's thread pool, not the event loop). Keys are
+ * found by label through the pool's handle cache; a handle the library calls invalid is
+ * looked up once more, then the error stands.
+ */
+export class HsmCrypto {
+  constructor(
+    readonly pool: SessionPool,
+    private readonly ivSource: IvSource = 'caller',
+  ) {}
+
+  private get lib(): pkcs11js.PKCS11 {
+    return this.pool.module.lib;
+  }
+
+  /** AES-256-GCM inside the HSM with `aad` bound; 96-bit IV, 128-bit tag. */
+  encrypt(label: string, plaintext: Buffer, aad: Buffer, deadline?: number): Promise<GcmSealed> {
+    return this.withKey(label, 'secret', deadline, async (session, key) => {
+      const iv = this.ivSource === 'caller' ? randomBytes(AesGcmMechanism.IV_BYTES) : Buffer.alloc(AesGcmMechanism.IV_BYTES);
+      this.lib.C_EncryptInit(session, new AesGcmMechanism(iv, aad).toPkcs11(), key.handle);
+      const ciphertext = await this.lib.C_EncryptAsync(session, plaintext, Buffer.alloc(plaintext.length + AesGcmMechanism.TAG_BYTES));
+      // Never emit a blob whose IV is not the one used: if the HSM should have written it back and did not, fail.
+      if (this.ivSource === 'hsm' && iv.equals(Buffer.alloc(iv.length))) {
+        throw new HsmException(HsmExceptionCode.DeviceError, 'the HSM did not return the AES-GCM IV it generated');
+      }
+      return { iv, ciphertext: Buffer.from(ciphertext) };
+    });
+  }
+
+  /** Decrypts and authenticates; a wrong key, AAD or tampered input is `AuthenticationFailed`. */
+  decrypt(label: string, sealed: GcmSealed, aad: Buffer, deadline?: number): Promise<Buffer> {
+    if (sealed.iv.length !== AesGcmMechanism.IV_BYTES || sealed.ciphertext.length < AesGcmMechanism.TAG_BYTES) {
+      return Promise.reject(new HsmException(HsmExceptionCode.AuthenticationFailed, 'ciphertext authentication failed'));
+    }
+    return this.withKey(label, 'secret', deadline, async (session, key) => {
+      this.lib.C_DecryptInit(session, new AesGcmMechanism(sealed.iv, aad).toPkcs11(), key.handle);
+      try {
+        return Buffer.from(await this.lib.C_DecryptAsync(session, sealed.ciphertext, Buffer.alloc(sealed.ciphertext.length)));
+      } catch (err) {
+        const failure = toHsmException(err, 'C_Decrypt');
+        // A bad GCM tag is reported differently per library: SoftHSM2 2.6 answers CKR_GENERAL_ERROR (measured in
+        // session-pool.integration-spec.ts), others CKR_ENCRYPTED_DATA_INVALID or CKR_FUNCTION_FAILED (which would
+        // otherwise read as "busy"). After a successful C_DecryptInit all of them mean authentication failed.
+        if (failure.code === HsmExceptionCode.AuthenticationFailed || failure.ckr === 'CKR_FUNCTION_FAILED' || failure.ckr === 'CKR_GENERAL_ERROR') {
+          throw new HsmException(HsmExceptionCode.AuthenticationFailed, 'ciphertext authentication failed', { ckr: failure.ckr });
+        }
+        throw failure;
+      }
+    });
+  }
+
+  /** Signs a digest; ECDSA signatures come back DER-encoded. */
+  sign(label: string, scheme: SignatureScheme, hash: HashAlgorithm, digest: Buffer, deadline?: number): Promise<Buffer> {
+    const mechanism = new DigestSignatureMechanism(scheme, hash);
+    return this.withKey(label, 'private', deadline, async (session, key) => {
+      assertKeyFits(scheme, key);
+      this.lib.C_SignInit(session, mechanism.toPkcs11(), key.handle);
+      const signature = Buffer.from(await this.lib.C_SignAsync(session, mechanism.input(digest), Buffer.alloc(MAX_SIGNATURE_BYTES)));
+      return scheme === 'ecdsa' ? ecdsaRawToDer(signature) : signature;
+    });
+  }
+
+  /** Verifies a signature over a digest with the public key object of `label`; false when it does not verify. */
+  verify(label: string, scheme: SignatureScheme, hash: HashAlgorithm, digest: Buffer, signature: Buffer, deadline?: number): Promise<boolean> {
+    const mechanism = new DigestSignatureMechanism(scheme, hash);
+    return this.withKey(label, 'public', deadline, async (session, key) => {
+      assertKeyFits(scheme, key);
+      let raw: Buffer;
+      try {
+        raw = scheme === 'ecdsa' ? ecdsaDerToRaw(signature, key.orderBytes ?? 0) : signature;
+      } catch {
+        return false;
+      }
+      this.lib.C_VerifyInit(session, mechanism.toPkcs11(), key.handle);
+      return this.verified(() => this.lib.C_VerifyAsync(session, mechanism.input(digest), raw));
+    });
+  }
+
+  /** HMAC with a generic-secret key. */
+  mac(label: string, hash: HashAlgorithm, data: Buffer, deadline?: number): Promise<Buffer> {
+    return this.withKey(label, 'secret', deadline, async (session, key) => {
+      this.lib.C_SignInit(session, new HmacMechanism(hash).toPkcs11(), key.handle);
+      return Buffer.from(await this.lib.C_SignAsync(session, data, Buffer.alloc(MAX_MAC_BYTES)));
+    });
+  }
+
+  /** Verifies an HMAC inside the HSM (constant time there); false when it does not match. */
+  verifyMac(label: string, hash: HashAlgorithm, data: Buffer, mac: Buffer, deadline?: number): Promise<boolean> {
+    return this.withKey(label, 'secret', deadline, async (session, key) => {
+      this.lib.C_VerifyInit(session, new HmacMechanism(hash).toPkcs11(), key.handle);
+      return this.verified(() => this.lib.C_VerifyAsync(session, data, mac));
+    });
+  }
+
+  /** Random bytes from the HSM's generator. */
+  random(length: number, deadline?: number): Promise<Buffer> {
+    return this.pool.run((session) => Promise.resolve(Buffer.from(this.lib.C_GenerateRandom(session, Buffer.alloc(length)))), deadline);
+  }
+
+  /** The public key of an EC or RSA key pair. */
+  publicKey(label: string, deadline?: number): Promise<KeyObject> {
+    return this.withKey(label, 'public', deadline, (session, key) => Promise.resolve(publicKeyFromObject(this.lib, session, key.handle, key.keyType)));
+  }
+
+  private async verified(verify: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await verify();
+    } catch (err) {
+      const failure = toHsmException(err, 'C_Verify');
+      if (failure.code === HsmExceptionCode.SignatureInvalid) return false;
+      throw failure;
+    }
+  }
+
+  private withKey<T>(label: string, keyClass: KeyObjectClass, deadline: number | undefined, use: (session: Buffer, key: CachedKey) => Promise<T>): Promise<T> {
+    return this.pool.run(async (session) => {
+      try {
+        return await use(session, this.pool.findKey(session, label, keyClass));
+      } catch (err) {
+        const failure = toHsmException(err, 'key operation');
+        if (failure.code !== HsmExceptionCode.KeyHandleInvalid) throw failure;
+        this.pool.keys.invalidate(label);
+        return use(session, this.pool.findKey(session, label, keyClass));
+      }
+    }, deadline);
+  }
+}
+
+function assertKeyFits(scheme: SignatureScheme, key: CachedKey): void {
+  const wanted = scheme === 'ecdsa' ? pkcs11js.CKK_EC : pkcs11js.CKK_RSA;
+  if (key.keyType !== wanted) {
+    throw new HsmException(HsmExceptionCode.KeyNotPermitted, `the key is not ${scheme === 'ecdsa' ? 'an EC' : 'an RSA'} key`);
+  }
+}
