@@ -4,7 +4,7 @@
 // swc is used rather than tsc because it is ~20x faster on two cores; type checking is
 // a separate step (`npm run typecheck`).
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, writeFile, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,8 +22,23 @@ async function* sources(dir) {
   }
 }
 
+async function* assets(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* assets(full);
+    else if (/\.proto$/.test(entry.name)) yield full;
+  }
+}
+
 async function build(projectRoot) {
   let count = 0;
+  // Protocol buffer definitions are loaded at run time (@grpc/proto-loader): copied as they are.
+  for await (const file of assets(join(root, projectRoot, 'src'))) {
+    const target = join(root, 'dist', relative(root, file));
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(file, target);
+    count += 1;
+  }
   for await (const file of sources(join(root, projectRoot, 'src'))) {
     const out = await transformFile(file, {
       swcrc: false,

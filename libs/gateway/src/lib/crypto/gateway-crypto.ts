@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import type { CryptoOperation, OperationOutcome } from '@keyfleet/contracts';
+import { additionalData, ciphertextHeader, decodeCiphertext, encodeCiphertext } from '../ciphertext/ciphertext-format';
+import { GatewayException, GatewayExceptionCode, type OperationTrace } from '../gateway.exception';
+import type { KeyDirectory, KeyUsage, ResolvedKey } from '../keys/key-directory';
+import type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, OperationAudit, RequestContext, RetryRunner } from '../ports';
+import { weightedChoice } from '../routing/weighted-choice';
+import { DIGEST_LENGTH, macFor, signingAlgorithmsFor, signingFor, type SigningAlgorithmName } from './algorithms';
+
+export const MAX_PLAINTEXT_BYTES = 64 * 1024;
+export const MAX_RANDOM_BYTES = 1024;
+const DATA_KEY_BYTES = 32;
+
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+export interface GatewayCryptoDependencies {
+  readonly directory: KeyDirectory;
+  readonly clusters: ClusterSet;
+  readonly retry: RetryRunner;
+  readonly failures: FailureClassifier;
+  readonly audit: OperationAudit;
+  readonly random?: () => number;
+}
+
+/** The result of one item, with what the audit record needs. */
+interface Traced<T> {
+  readonly value: T;
+  readonly trace: OperationTrace;
+}
+
+/**
+ * The crypto API's behaviour, transport-free: key lookup by alias and version, routing by
+ * weight among healthy clusters holding the key, retries (a retry may go to another
+ * cluster), the ciphertext format, and one audit record per operation.
+ */
+export class GatewayCrypto {
+  constructor(private readonly deps: GatewayCryptoDependencies) {}
+
+  async encrypt(ctx: RequestContext, alias: string, plaintext: Buffer, context: EncryptionContext) {
+    return this.audited(ctx, 'encrypt', alias, async () => {
+      if (plaintext.length > MAX_PLAINTEXT_BYTES) throw invalid(`plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`);
+      const key = this.resolve(alias, 'ENCRYPT_DECRYPT');
+      return this.seal(ctx, key, plaintext, context);
+    });
+  }
+
+  async decrypt(ctx: RequestContext, ciphertext: Buffer, context: EncryptionContext) {
+    let alias: string | undefined;
+    return this.audited(ctx, 'decrypt', () => alias, async () => {
+      const blob = decodeCiphertext(ciphertext);
+      alias = blob.keyAlias;
+      const key = this.resolve(blob.keyAlias, 'ENCRYPT_DECRYPT', blob.keyVersion);
+      const aad = additionalData(blob.header, context);
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.decrypt(key.label, { iv: blob.iv, ciphertext: blob.sealed }, aad, deadline));
+      return { value: { plaintext: value, keyAlias: key.alias, keyVersion: key.version }, trace };
+    });
+  }
+
+  /** A fresh AES-256 data key (from the HSM's generator), also encrypted under `alias`. */
+  async generateDataKey(ctx: RequestContext, alias: string, context: EncryptionContext, withPlaintext: boolean) {
+    return this.audited(ctx, withPlaintext ? 'generate-data-key' : 'generate-data-key-without-plaintext', alias, async () => {
+      const key = this.resolve(alias, 'ENCRYPT_DECRYPT');
+      const material = await this.onCluster(ctx, key, (crypto, deadline) => crypto.random(DATA_KEY_BYTES, deadline));
+      const sealed = await this.seal(ctx, key, material.value, context);
+      return {
+        value: { plaintext: withPlaintext ? material.value : undefined, ciphertextBlob: sealed.value.ciphertext, keyAlias: key.alias, keyVersion: key.version },
+        trace: { ...sealed.trace, attempts: sealed.trace.attempts + material.trace.attempts },
+      };
+    });
+  }
+
+  async sign(ctx: RequestContext, alias: string, message: Buffer, isDigest: boolean, algorithm: string) {
+    return this.audited(ctx, 'sign', alias, async () => {
+      const key = this.resolve(alias, 'SIGN_VERIFY');
+      const { scheme, hash } = signingFor(key.spec, algorithm);
+      const digest = digestOf(message, isDigest, hash);
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.sign(key.label, scheme, hash, digest, deadline));
+      return { value: { signature: value, keyAlias: key.alias, keyVersion: key.version, signingAlgorithm: algorithm }, trace };
+    });
+  }
+
+  async verify(ctx: RequestContext, alias: string, message: Buffer, isDigest: boolean, signature: Buffer, algorithm: string, version?: number) {
+    return this.audited(ctx, 'verify', alias, async () => {
+      const key = this.resolve(alias, 'SIGN_VERIFY', version);
+      const { scheme, hash } = signingFor(key.spec, algorithm);
+      const digest = digestOf(message, isDigest, hash);
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.verify(key.label, scheme, hash, digest, signature, deadline));
+      return { value: { signatureValid: value, keyVersion: key.version }, trace };
+    });
+  }
+
+  async generateMac(ctx: RequestContext, alias: string, message: Buffer, algorithm: string) {
+    return this.audited(ctx, 'generate-mac', alias, async () => {
+      const key = this.resolve(alias, 'GENERATE_VERIFY_MAC');
+      const hash = macFor(key.spec, algorithm);
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.mac(key.label, hash, message, deadline));
+      return { value: { mac: value, keyVersion: key.version }, trace };
+    });
+  }
+
+  async verifyMac(ctx: RequestContext, alias: string, message: Buffer, mac: Buffer, algorithm: string, version?: number) {
+    return this.audited(ctx, 'verify-mac', alias, async () => {
+      const key = this.resolve(alias, 'GENERATE_VERIFY_MAC', version);
+      const hash = macFor(key.spec, algorithm);
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.verifyMac(key.label, hash, message, mac, deadline));
+      return { value: { macValid: value, keyVersion: key.version }, trace };
+    });
+  }
+
+  async getPublicKey(ctx: RequestContext, alias: string, version?: number) {
+    return this.audited(ctx, 'get-public-key', alias, async () => {
+      const key = this.resolve(alias, 'SIGN_VERIFY', version);
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.publicKey(key.label, deadline));
+      const signingAlgorithms: SigningAlgorithmName[] = signingAlgorithmsFor(key.spec);
+      return {
+        value: {
+          der: value.export({ format: 'der', type: 'spki' }),
+          pem: value.export({ format: 'pem', type: 'spki' }).toString(),
+          keySpec: key.spec,
+          signingAlgorithms,
+          keyVersion: key.version,
+        },
+        trace,
+      };
+    });
+  }
+
+  async generateRandom(ctx: RequestContext, length: number) {
+    return this.audited(ctx, 'generate-random', undefined, async () => {
+      if (!Number.isInteger(length) || length < 1 || length > MAX_RANDOM_BYTES) throw invalid(`number_of_bytes must be 1..${MAX_RANDOM_BYTES}`);
+      const all = this.deps.clusters.all().map((c) => ({ id: c.id, weight: 1 }));
+      return this.routed(ctx, all, (crypto, deadline) => crypto.random(length, deadline));
+    });
+  }
+
+  private async seal(ctx: RequestContext, key: ResolvedKey, plaintext: Buffer, context: EncryptionContext) {
+    const header = ciphertextHeader(key.alias, key.version);
+    const aad = additionalData(header, context);
+    const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.encrypt(key.label, plaintext, aad, deadline));
+    const ciphertext = encodeCiphertext({ keyAlias: key.alias, keyVersion: key.version, iv: value.iv, sealed: value.ciphertext });
+    return { value: { ciphertext, keyAlias: key.alias, keyVersion: key.version }, trace };
+  }
+
+  private resolve(alias: string, usage: KeyUsage, version?: number): ResolvedKey {
+    if (!alias) throw invalid('key_alias is required');
+    const key = this.deps.directory.resolve(alias, version);
+    if (key.usage !== usage) throw new GatewayException(GatewayExceptionCode.FailedPrecondition, `key ${alias} is a ${key.usage} key`);
+    return key;
+  }
+
+  private onCluster<T>(ctx: RequestContext, key: ResolvedKey, work: (crypto: ClusterCrypto, deadline?: number) => Promise<T>): Promise<Traced<T>> {
+    return this.routed(ctx, key.clusters, work, key.version, key.alias);
+  }
+
+  /**
+   * Picks a cluster by weight among the healthy ones, runs `work` through its guard, and
+   * retries retryable failures, preferring clusters not tried yet.
+   */
+  private async routed<T>(
+    ctx: RequestContext,
+    candidates: readonly { readonly id: string; readonly weight: number }[],
+    work: (crypto: ClusterCrypto, deadline?: number) => Promise<T>,
+    keyVersion?: number,
+    alias?: string,
+  ): Promise<Traced<T>> {
+    const tried = new Set<string>();
+    const trace: OperationTrace = { attempts: 0, ...(keyVersion ? { keyVersion } : {}) };
+    try {
+      const value = await this.deps.retry.run(
+        () => {
+          const cluster = this.pick(candidates, tried, alias);
+          tried.add(cluster.id);
+          trace.clusterId = cluster.id;
+          trace.attempts += 1;
+          return cluster.guard(() => work(cluster.crypto, ctx.deadline));
+        },
+        (err) => !(err instanceof GatewayException) && this.deps.failures.classify(err).retryable,
+        ctx.deadline,
+      );
+      return { value, trace };
+    } catch (err) {
+      if (err instanceof GatewayException) throw new GatewayException(err.code, err.message, { cause: err.cause, trace });
+      const { code, reason } = this.deps.failures.classify(err);
+      throw new GatewayException(code, reason, { cause: err, trace });
+    }
+  }
+
+  private pick(candidates: readonly { readonly id: string; readonly weight: number }[], tried: ReadonlySet<string>, alias?: string): ClusterHandle {
+    const healthy = candidates.flatMap((c) => {
+      const handle = this.deps.clusters.get(c.id);
+      return handle && !handle.unavailable ? [{ handle, id: c.id, weight: c.weight }] : [];
+    });
+    const fresh = healthy.filter((c) => !tried.has(c.id));
+    // First choice: weighted among untried clusters; a retry may fall back to zero-weight or already tried ones.
+    const chosen =
+      weightedChoice(fresh, this.deps.random) ??
+      (tried.size > 0 ? (weightedChoice(healthy, this.deps.random) ?? fresh[0] ?? healthy[0]) : undefined);
+    if (!chosen) {
+      const what = alias ? `key ${alias}` : 'this request';
+      throw new GatewayException(GatewayExceptionCode.Unavailable, `no healthy cluster can serve ${what}`);
+    }
+    return chosen.handle;
+  }
+
+  /** Runs one operation and writes its audit record, whatever the outcome. Refuses work when no record could be kept. */
+  private async audited<T>(ctx: RequestContext, operation: CryptoOperation, alias: string | undefined | (() => string | undefined), run: () => Promise<Traced<T>>): Promise<T> {
+    const started = process.hrtime.bigint();
+    const aliasNow = () => (typeof alias === 'function' ? alias() : alias);
+    let outcome: OperationOutcome = 'ok';
+    let trace: OperationTrace = { attempts: 0 };
+    try {
+      if (!this.deps.audit.accepting) throw new GatewayException(GatewayExceptionCode.Unavailable, 'the audit trail cannot be written; operations are refused until it can');
+      const result = await run();
+      trace = result.trace;
+      return result.value;
+    } catch (err) {
+      const failure = err instanceof GatewayException ? err : new GatewayException(GatewayExceptionCode.Internal, 'internal error', { cause: err });
+      outcome = failure.code;
+      trace = failure.trace;
+      throw failure;
+    } finally {
+      const keyAlias = aliasNow();
+      if (this.deps.audit.accepting) {
+        this.deps.audit.record({
+          operation,
+          caller: ctx.caller,
+          ...(keyAlias ? { keyAlias } : {}),
+          ...(trace.keyVersion ? { keyVersion: trace.keyVersion } : {}),
+          ...(trace.clusterId ? { clusterId: trace.clusterId } : {}),
+          outcome,
+          latencyMicros: Number((process.hrtime.bigint() - started) / 1000n),
+          attempts: trace.attempts,
+          items: 1,
+        });
+      }
+    }
+  }
+}
+
+function invalid(message: string): GatewayException {
+  return new GatewayException(GatewayExceptionCode.InvalidArgument, message);
+}
+
+function digestOf(message: Buffer, isDigest: boolean, hash: keyof typeof DIGEST_LENGTH): Buffer {
+  if (!isDigest) return createHash(hash).update(message).digest();
+  if (message.length !== DIGEST_LENGTH[hash]) throw invalid(`a ${hash} digest is ${DIGEST_LENGTH[hash]} bytes`);
+  return message;
+}

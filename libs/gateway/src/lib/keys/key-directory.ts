@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { GatewayException, GatewayExceptionCode } from '../gateway.exception';
+
+/** Key specs the gateway serves (names as in AWS KMS, which operators already know). */
+export const keySpecSchema = z.enum(['AES_256', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'ECC_NIST_P256', 'ECC_NIST_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096']);
+export type KeySpec = z.infer<typeof keySpecSchema>;
+
+export const keyUsageSchema = z.enum(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC']);
+export type KeyUsage = z.infer<typeof keyUsageSchema>;
+
+const clusterId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'cluster ids are 1..64 letters, digits, _ . -');
+
+/**
+ * The gateway's key directory, as configured (and later changed by admin RPCs and key
+ * events): key rings with their clusters' routing weights, and keys with their versions,
+ * the HSM label of each version and the clusters that hold it.
+ */
+export const keyDirectorySchema = z
+  .object({
+    rings: z.record(
+      z.string().min(1),
+      z.object({
+        /** Where new keys are created. */
+        writeCluster: clusterId,
+        /** Share of traffic per cluster; 0 takes a cluster out of rotation without removing it. */
+        weights: z.record(clusterId, z.number().int().min(0).max(1000)),
+      }),
+    ),
+    keys: z.array(
+      z.object({
+        alias: z.string().regex(/^[A-Za-z0-9/_.-]{1,128}$/, 'aliases are 1..128 letters, digits, / _ . -'),
+        ring: z.string().min(1),
+        spec: keySpecSchema,
+        usage: keyUsageSchema,
+        enabled: z.boolean().default(true),
+        currentVersion: z.number().int().min(1),
+        versions: z
+          .array(z.object({ version: z.number().int().min(1), label: z.string().min(1).max(127), clusters: z.array(clusterId).min(1) }))
+          .min(1),
+      }),
+    ),
+  })
+  .superRefine((directory, ctx) => {
+    for (const [name, ring] of Object.entries(directory.rings)) {
+      if (!(ring.writeCluster in ring.weights)) ctx.addIssue({ code: 'custom', path: ['rings', name, 'writeCluster'], message: 'must be one of the ring\'s clusters' });
+    }
+    const seen = new Set<string>();
+    directory.keys.forEach((key, i) => {
+      if (seen.has(key.alias)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'alias'], message: `duplicate alias ${key.alias}` });
+      seen.add(key.alias);
+      if (!(key.ring in directory.rings)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'ring'], message: `unknown ring ${key.ring}` });
+      if (!key.versions.some((v) => v.version === key.currentVersion)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'currentVersion'], message: 'no such version' });
+    });
+  });
+export type KeyDirectoryConfig = z.input<typeof keyDirectorySchema>;
+
+/** One version of a key, resolved for an operation. */
+export interface ResolvedKey {
+  readonly alias: string;
+  readonly spec: KeySpec;
+  readonly usage: KeyUsage;
+  readonly version: number;
+  readonly label: string;
+  /** Clusters holding this version, with the ring's current weight of each. */
+  readonly clusters: readonly { readonly id: string; readonly weight: number }[];
+}
+
+type Parsed = z.output<typeof keyDirectorySchema>;
+
+/** Looks keys up by alias and version; weights change at run time without disturbing lookups in flight (each lookup is a snapshot). */
+export class KeyDirectory {
+  private state: Parsed;
+
+  constructor(config: KeyDirectoryConfig) {
+    this.state = parseDirectory(config);
+  }
+
+  /** The key's `version`, or its current version when `version` is 0 or absent. @throws GatewayException NotFound / FailedPrecondition */
+  resolve(alias: string, version?: number): ResolvedKey {
+    const key = this.state.keys.find((k) => k.alias === alias);
+    if (!key) throw new GatewayException(GatewayExceptionCode.NotFound, `no key with alias ${alias}`);
+    if (!key.enabled) throw new GatewayException(GatewayExceptionCode.FailedPrecondition, `key ${alias} is disabled`);
+    const wanted = version && version > 0 ? version : key.currentVersion;
+    const found = key.versions.find((v) => v.version === wanted);
+    if (!found) throw new GatewayException(GatewayExceptionCode.NotFound, `key ${alias} has no version ${wanted}`);
+    const weights = this.state.rings[key.ring]?.weights ?? {};
+    return {
+      alias,
+      spec: key.spec,
+      usage: key.usage,
+      version: found.version,
+      label: found.label,
+      clusters: found.clusters.map((id) => ({ id, weight: weights[id] ?? 0 })),
+    };
+  }
+
+  /** Sets a ring's routing weights (replacing them). @throws GatewayException NotFound / InvalidArgument */
+  setWeights(ring: string, weights: Readonly<Record<string, number>>): void {
+    const current = this.state.rings[ring];
+    if (!current) throw new GatewayException(GatewayExceptionCode.NotFound, `no key ring ${ring}`);
+    this.state = parseDirectory({ ...this.state, rings: { ...this.state.rings, [ring]: { ...current, weights: { ...weights } } } });
+  }
+
+  /** The rings and their weights, for status. */
+  rings(): Readonly<Record<string, { writeCluster: string; weights: Readonly<Record<string, number>> }>> {
+    return this.state.rings;
+  }
+}
+
+function parseDirectory(config: KeyDirectoryConfig): Parsed {
+  const parsed = keyDirectorySchema.safeParse(config);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new GatewayException(GatewayExceptionCode.InvalidArgument, `invalid key directory: ${problems}`);
+  }
+  return parsed.data;
+}
