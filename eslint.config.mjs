@@ -4,7 +4,7 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const TS = ['**/*.ts'];
-const TEST_FILES = ['**/*.spec.ts', '**/*.integration-spec.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.test-kit.ts', '**/*.bench.ts'];
 const APP_SCOPES = ['crypto-gateway', 'key-service', 'rotation-service', 'migration-service', 'audit-service', 'cloudhsm-local', 'cli'];
 
 /**

@@ -17,6 +17,14 @@ command -v curl >/dev/null || apt_install curl
 say "building"
 npx nx run-many -t build --outputStyle=static >"$CACHE/build.log" 2>&1 || { cat "$CACHE/build.log"; die "build failed"; }
 
+# The crypto gateway: development CA and certificates (mTLS), and its pools and keys for
+# cloudhsm-local's demo estate (crypto user app_blue; password from the local Secrets Manager).
+bash tools/pki/dev-pki.sh "$CACHE/pki" >/dev/null
+node tools/platform/gateway-config.mjs "$CACHE/gateway" "http://$INFRA_HOST:4510/admin/estate" >/dev/null
+export GATEWAY_TLS_DIR="$CACHE/pki" GATEWAY_POLICY_FILE="$REPO_ROOT/tools/pki/dev-policy.json" GATEWAY_CLUSTERS_FILE="$CACHE/gateway/clusters.json" \
+  GATEWAY_STATE_DIR="$CACHE/gateway/state" GATEWAY_LOGIN_MARKER_DIR="$CACHE/softhsm/logins" GATEWAY_GRPC_PORT="${GATEWAY_GRPC_PORT:-50051}" \
+  SECRETS_ENDPOINT="$CLOUDHSM_LOCAL_ENDPOINT" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
 mkdir -p "$RUN_DIR/logs"
 for entry in "${PLATFORM_APPS[@]}"; do
   name="${entry%%:*}" port="${entry##*:}"
@@ -43,6 +51,9 @@ say "cloudhsm-local demo estate: $(curl -fsS "http://$INFRA_HOST:4510/admin/esta
 say "all apps healthy; running the smoke scenario"
 echo
 node dist/apps/cli/src/main.js smoke --actor "${KEYFLEET_OPERATOR:-local-operator}"
+echo
+say "an application calls the crypto gateway (gRPC + mTLS on $INFRA_HOST:$GATEWAY_GRPC_PORT) as app-demo"
+node tools/platform/demo-app.mjs "$CACHE/pki" "$INFRA_HOST:$GATEWAY_GRPC_PORT"
 echo
 say "platform is up. Logs: $RUN_DIR/logs/. Try: bin/keyfleet key create payments --type aes-256 --usage encrypt-decrypt"
 say "audit chain: curl -s http://$INFRA_HOST:3104/audit/verify   stop everything: npm run down"

@@ -1,10 +1,40 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { GatewayCrypto } from '@keyfleet/gateway';
+import type { ObservabilityContext } from '@keyfleet/observability';
 import type { CryptoGatewayConfig } from './config/crypto-gateway.config';
+import { ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY, OPERATION_AUDIT } from './gateway.tokens';
+import { GatewayRuntime } from './gateway.runtime';
+import { CryptoController } from './grpc/crypto.controller';
+import { HsmAdminController } from './grpc/hsm-admin.controller';
+import { GatewayHttpController } from './http/gateway-http.controller';
 
-/** The gateway's gRPC services, HSM session pools and routing arrive with the crypto-gateway issue. */
+/** Closes the gateway runtime (pools drain and log out, audit spool flushes) when the app stops. */
+class RuntimeCloser implements OnApplicationShutdown {
+  constructor(@Inject(GatewayRuntime) private readonly runtime: GatewayRuntime) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.close();
+  }
+}
+
+/** The crypto gateway: gRPC Crypto and HsmAdmin (connected in main.ts), HTTP status, the runtime behind them. */
 @Module({})
 export class AppModule {
-  static register(_config: CryptoGatewayConfig): DynamicModule {
-    return { module: AppModule };
+  static register(config: CryptoGatewayConfig, context: ObservabilityContext): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [CryptoController, HsmAdminController, GatewayHttpController],
+      providers: [
+        { provide: FAULTS_ENABLED, useValue: config.faults },
+        { provide: GatewayRuntime, useFactory: () => GatewayRuntime.start(config, context.logger, context.metrics) },
+        { provide: GatewayCrypto, useFactory: (rt: GatewayRuntime) => rt.crypto, inject: [GatewayRuntime] },
+        { provide: KEY_DIRECTORY, useFactory: (rt: GatewayRuntime) => rt.directory, inject: [GatewayRuntime] },
+        { provide: CLUSTER_FLEET, useFactory: (rt: GatewayRuntime) => rt.fleet, inject: [GatewayRuntime] },
+        { provide: CALLER_AUTHORIZER, useFactory: (rt: GatewayRuntime) => rt.authorizer, inject: [GatewayRuntime] },
+        { provide: ADMIN_AUTHORIZER, useFactory: (rt: GatewayRuntime) => rt.authorizer, inject: [GatewayRuntime] },
+        { provide: OPERATION_AUDIT, useFactory: (rt: GatewayRuntime) => rt.audit, inject: [GatewayRuntime] },
+        RuntimeCloser,
+      ],
+    };
   }
 }

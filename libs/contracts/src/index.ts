@@ -7,4 +7,4 @@ export * from './lib/messages/audit.messages';
 export * from './lib/messages/gateway.messages';
 export * from './lib/messages/key.messages';
 export { ALL_TOPICS, Topics, dlqTopic, isDlqTopic, type Topic } from './lib/topics';
-export { PROTO_DIR, ProtoFiles } from './lib/proto';
+export { PROTO_DIR, PROTO_LOADER_OPTIONS, ProtoFiles } from './lib/proto';

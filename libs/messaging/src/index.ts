@@ -10,3 +10,5 @@ export { MessagingTables1763800000000 } from './lib/migrations/messaging-tables.
 export { OutboxRelay, type OutboxRelayOptions } from './lib/outbox/outbox-relay';
 export { appendToOutbox } from './lib/outbox/outbox-writer';
 export { MessagingRuntime, type MessagingRuntimeOptions } from './lib/messaging-runtime';
+export { SpooledPublisher, type RecordPublisher, type SpooledPublisherOptions } from './lib/spool/spooled-publisher';
+export { SpoolMetrics, type SpoolFailureKind } from './lib/spool/spool.metrics';

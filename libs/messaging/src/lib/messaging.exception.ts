@@ -8,6 +8,8 @@ export enum MessagingExceptionCode {
   ProvisioningFailed = 'PROVISIONING_FAILED',
   /** A component was used before `start()` or after `stop()`. */
   NotRunning = 'NOT_RUNNING',
+  /** A spooled publisher could neither queue a record nor write it to its local spool (fail closed). */
+  SpoolUnavailable = 'SPOOL_UNAVAILABLE',
 }
 
 /** The one exception of `@keyfleet/messaging`. */

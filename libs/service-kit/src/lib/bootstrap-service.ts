@@ -17,6 +17,11 @@ export interface ServiceDefinition<C extends ServiceConfigBase> {
   loadConfig(): C;
   /** The app's own module, built from its validated config. */
   readonly module: (config: C, context: ObservabilityContext) => DynamicModule | Type;
+  /**
+   * Runs after the application is created and before it listens: e.g. connects a gRPC
+   * microservice (`app.connectMicroservice` + `app.startAllMicroservices()`).
+   */
+  readonly configure?: (app: INestApplication, config: C, context: ObservabilityContext) => Promise<void>;
   /** Grace period for in-flight work on SIGTERM/SIGINT; `DEFAULT_SHUTDOWN_TIMEOUT_MS` by default. */
   readonly shutdownTimeoutMs?: number;
 }
@@ -46,7 +51,7 @@ export interface RunningService {
  *   `ListenFailed`, with the underlying error as `cause`.
  */
 export async function startServiceApp<C extends ServiceConfigBase>(
-  definition: Pick<ServiceDefinition<C>, 'service' | 'module'>,
+  definition: Pick<ServiceDefinition<C>, 'service' | 'module' | 'configure'>,
   config: C,
   context: ObservabilityContext,
 ): Promise<RunningService> {
@@ -62,6 +67,12 @@ export async function startServiceApp<C extends ServiceConfigBase>(
       throw new ServiceKitException(ServiceKitExceptionCode.AppCreationFailed, 'the application could not be created', { cause: err });
     },
   );
+  try {
+    await definition.configure?.(app, config, context);
+  } catch (err) {
+    await app.close();
+    throw new ServiceKitException(ServiceKitExceptionCode.ConfigureFailed, 'the application could not be configured', { cause: err });
+  }
   try {
     await app.listen(config.http.port, config.http.host);
   } catch (err) {

@@ -4,6 +4,8 @@ import { KeyfleetException } from '@keyfleet/errors';
 export enum ServiceKitExceptionCode {
   /** Nest could not build the application (a provider failed: database, Kafka...). Nest has logged the cause. */
   AppCreationFailed = 'APP_CREATION_FAILED',
+  /** The app's `configure` step failed (e.g. its gRPC server could not bind). */
+  ConfigureFailed = 'CONFIGURE_FAILED',
   /** The HTTP server could not listen (address in use, no permission). */
   ListenFailed = 'LISTEN_FAILED',
 }

@@ -84,7 +84,7 @@ export class GatewayCrypto {
       const key = this.resolve(alias, 'SIGN_VERIFY', version);
       const { scheme, hash } = signingFor(key.spec, algorithm);
       const digest = digestOf(message, isDigest, hash);
-      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.verify(key.label, scheme, hash, digest, signature, deadline));
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.verify(key.publicLabel, scheme, hash, digest, signature, deadline));
       return { value: { signatureValid: value, keyVersion: key.version }, trace };
     });
   }
@@ -110,7 +110,7 @@ export class GatewayCrypto {
   async getPublicKey(ctx: RequestContext, alias: string, version?: number) {
     return this.audited(ctx, 'get-public-key', alias, async () => {
       const key = this.resolve(alias, 'SIGN_VERIFY', version);
-      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.publicKey(key.label, deadline));
+      const { value, trace } = await this.onCluster(ctx, key, (crypto, deadline) => crypto.publicKey(key.publicLabel, deadline));
       const signingAlgorithms: SigningAlgorithmName[] = signingAlgorithmsFor(key.spec);
       return {
         value: {

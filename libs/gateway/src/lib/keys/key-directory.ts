@@ -35,7 +35,15 @@ export const keyDirectorySchema = z
         enabled: z.boolean().default(true),
         currentVersion: z.number().int().min(1),
         versions: z
-          .array(z.object({ version: z.number().int().min(1), label: z.string().min(1).max(127), clusters: z.array(clusterId).min(1) }))
+          .array(
+            z.object({
+              version: z.number().int().min(1),
+              label: z.string().min(1).max(127),
+              /** Label of the public-key object when it differs from the private key's (CloudHSM pairs often have two). */
+              publicLabel: z.string().min(1).max(127).optional(),
+              clusters: z.array(clusterId).min(1),
+            }),
+          )
           .min(1),
       }),
     ),
@@ -61,6 +69,8 @@ export interface ResolvedKey {
   readonly usage: KeyUsage;
   readonly version: number;
   readonly label: string;
+  /** The public-key object's label (asymmetric keys); the same as `label` unless configured. */
+  readonly publicLabel: string;
   /** Clusters holding this version, with the ring's current weight of each. */
   readonly clusters: readonly { readonly id: string; readonly weight: number }[];
 }
@@ -90,6 +100,7 @@ export class KeyDirectory {
       usage: key.usage,
       version: found.version,
       label: found.label,
+      publicLabel: found.publicLabel ?? found.label,
       clusters: found.clusters.map((id) => ({ id, weight: weights[id] ?? 0 })),
     };
   }

@@ -1,0 +1,332 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey, randomBytes, verify as nodeVerify, constants } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { Kafka, logLevel } from 'kafkajs';
+import { Topics, decodeMessage } from '@keyfleet/contracts';
+import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
+import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
+import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
+
+const POOL_SIZE = 4;
+const kafkaScript = join(WORKSPACE_ROOT, 'tools/infra/kafka.sh');
+
+interface ClusterStatusJson {
+  clusterId: string;
+  breaker: string;
+  operations: number;
+  failures: number;
+  pool: { size: number; open: number };
+  crypto: { logins: number; objectSearches: number };
+}
+
+describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
+  let estate: GatewayEstate;
+  let gateway: ServiceProcess;
+  let app: GatewayClient<'Crypto'>;
+  let address: string;
+  let pki: string;
+  const prefix = `it-gw-${randomBytes(3).toString('hex')}.`;
+  const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
+
+  const client = (name: string) => createGatewayClient('Crypto', { address, ...devIdentity(pki, name) });
+  const adminClient = (name: string) => createGatewayClient('HsmAdmin', { address, ...devIdentity(pki, name) });
+  const grpcCode = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: ServiceError) => `${status[err.code]}: ${err.details}`);
+  const clusterStatus = async (): Promise<ClusterStatusJson[]> => ((await (await fetch(`${gateway.url}/gateway/status`)).json()) as { clusters: ClusterStatusJson[] }).clusters;
+  const byId = async (id: string) => (await clusterStatus()).find((c) => c.clusterId === id) as ClusterStatusJson;
+  const setFaults = (cluster: string, faults: object) =>
+    fetch(`${gateway.url}/gateway/test/faults/${cluster}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
+    const end = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const encrypt = (c: GatewayClient<'Crypto'>, plaintext = Buffer.from('hello')) => c.call.Encrypt({ keyAlias: 'orders', plaintext, encryptionContext: { tenant: '7' } });
+
+  beforeAll(async () => {
+    estate = await createGatewayEstate('gw', ['blue', 'green'], [90, 10], POOL_SIZE);
+    pki = join(estate.dir, 'pki');
+    execFileSync('bash', [join(WORKSPACE_ROOT, 'tools/pki/dev-pki.sh'), pki, '--client', 'app-other'], { stdio: 'ignore' });
+    const policyFile = join(estate.dir, 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        callers: {
+          'spiffe://keyfleet.local/app/app-demo': {
+            keys: ['orders', 'receipts', 'statements', 'sessions', 'disabled', 'missing'],
+            operations: ['encrypt', 'decrypt', 'generate-data-key', 'generate-data-key-without-plaintext', 'sign', 'verify', 'generate-mac', 'verify-mac', 'get-public-key', 'generate-random'],
+          },
+          'spiffe://keyfleet.local/app/app-other': { keys: ['receipts'], operations: ['verify'] },
+        },
+        admin: ['spiffe://keyfleet.local/service/key-service'],
+      }),
+    );
+    const grpcPort = await freePort();
+    address = `127.0.0.1:${grpcPort}`;
+    gateway = await startService({
+      entry: builtEntry('crypto-gateway'),
+      port: await freePort(),
+      env: {
+        PATH: process.env['PATH'],
+        SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
+        LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
+        KAFKA_TOPIC_PREFIX: prefix,
+        GATEWAY_GRPC_PORT: String(grpcPort),
+        GATEWAY_TLS_DIR: pki,
+        GATEWAY_POLICY_FILE: policyFile,
+        GATEWAY_CLUSTERS_FILE: estate.clustersFile,
+        SECRETS_ENDPOINT: process.env['CLOUDHSM_LOCAL_ENDPOINT'],
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        GATEWAY_STATE_DIR: join(estate.dir, 'state'),
+        GATEWAY_BREAKER_VOLUME: '10',
+        GATEWAY_BREAKER_RESET_MS: '1000',
+        GATEWAY_BREAKER_WINDOW_MS: '2000',
+        GATEWAY_FAULTS: 'on',
+      },
+    });
+    app = client('app-demo');
+  }, 120_000);
+
+  afterAll(async () => {
+    app?.close();
+    await gateway?.stop();
+    estate?.remove();
+    await deleteTopicsWithPrefix(brokers, prefix);
+  }, 60_000);
+
+  it('encrypts and decrypts with the context bound; tampering or another context fails authentication', async () => {
+    const sealed = await encrypt(app, Buffer.from('card 4111'));
+    expect(sealed).toMatchObject({ keyAlias: 'orders', keyVersion: 2 });
+
+    const opened = await app.call.Decrypt({ ciphertext: sealed['ciphertext'], encryptionContext: { tenant: '7' } });
+    expect(opened).toMatchObject({ plaintext: Buffer.from('card 4111'), keyAlias: 'orders', keyVersion: 2 });
+
+    const tampered = Buffer.from(sealed['ciphertext'] as Buffer);
+    tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 0x40;
+    expect(await grpcCode(app.call.Decrypt({ ciphertext: tampered, encryptionContext: { tenant: '7' } }))).toBe('INVALID_ARGUMENT: ciphertext authentication failed');
+    expect(await grpcCode(app.call.Decrypt({ ciphertext: sealed['ciphertext'], encryptionContext: { tenant: '8' } }))).toBe('INVALID_ARGUMENT: ciphertext authentication failed');
+  });
+
+  it('still decrypts a ciphertext of an older key version', async () => {
+    const old = estate.sealOrdersV1(Buffer.from('written last year'), { tenant: '7' });
+
+    expect(await app.call.Decrypt({ ciphertext: old, encryptionContext: { tenant: '7' } })).toMatchObject({ plaintext: Buffer.from('written last year'), keyVersion: 1 });
+  });
+
+  it('makes data keys for envelope encryption', async () => {
+    const withPlaintext = await app.call.GenerateDataKey({ keyAlias: 'orders', encryptionContext: { file: 'a' } });
+    const without = await app.call.GenerateDataKeyWithoutPlaintext({ keyAlias: 'orders', encryptionContext: {} });
+
+    expect(withPlaintext['plaintext']).toHaveLength(32);
+    expect((await app.call.Decrypt({ ciphertext: withPlaintext['ciphertextBlob'], encryptionContext: { file: 'a' } }))['plaintext']).toEqual(withPlaintext['plaintext']);
+    expect((await app.call.Decrypt({ ciphertext: without['ciphertextBlob'], encryptionContext: {} }))['plaintext']).toHaveLength(32);
+  });
+
+  it.each([
+    ['receipts', 'ECDSA_SHA_256', 'sha256', {}],
+    ['receipts', 'ECDSA_SHA_384', 'sha384', {}],
+    ['statements', 'RSASSA_PSS_SHA_256', 'sha256', { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }],
+    ['statements', 'RSASSA_PKCS1_V1_5_SHA_512', 'sha512', {}],
+  ] as const)('signs with %s (%s), message or digest, verifiably by anyone with the public key', async (alias, algorithm, hash, padding) => {
+    const message = Buffer.from('pay 10 EUR to Alice');
+    const signed = await app.call.Sign({ keyAlias: alias, message, messageType: 'RAW', signingAlgorithm: algorithm });
+    const digest = createHash(hash).update(message).digest();
+    const fromDigest = await app.call.Sign({ keyAlias: alias, message: digest, messageType: 'DIGEST', signingAlgorithm: algorithm });
+
+    for (const signature of [signed['signature'], fromDigest['signature']] as Buffer[]) {
+      expect(nodeVerify(hash, message, { key: estate.publicKeys[alias], ...padding }, signature)).toBe(true);
+      expect(await app.call.Verify({ keyAlias: alias, message, messageType: 'RAW', signature, signingAlgorithm: algorithm })).toMatchObject({ signatureValid: true });
+    }
+    expect(await app.call.Verify({ keyAlias: alias, message: Buffer.from('pay 99 EUR'), messageType: 'RAW', signature: signed['signature'], signingAlgorithm: algorithm })).toMatchObject({ signatureValid: false });
+  });
+
+  it('computes and verifies HMACs, returns public keys and random bytes', async () => {
+    const { mac } = await app.call.GenerateMac({ keyAlias: 'sessions', message: Buffer.from('sid=1'), macAlgorithm: 'HMAC_SHA_256' });
+    expect(await app.call.VerifyMac({ keyAlias: 'sessions', message: Buffer.from('sid=1'), mac, macAlgorithm: 'HMAC_SHA_256' })).toMatchObject({ macValid: true });
+    expect(await app.call.VerifyMac({ keyAlias: 'sessions', message: Buffer.from('sid=2'), mac, macAlgorithm: 'HMAC_SHA_256' })).toMatchObject({ macValid: false });
+
+    const publicKey = await app.call.GetPublicKey({ keyAlias: 'receipts' });
+    expect(createPublicKey({ key: publicKey['publicKeyDer'] as Buffer, format: 'der', type: 'spki' }).equals(estate.publicKeys.receipts)).toBe(true);
+    expect(publicKey).toMatchObject({ keySpec: 'ECC_NIST_P256', signingAlgorithms: ['ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512'] });
+
+    expect((await app.call.GenerateRandom({ numberOfBytes: 1024 }))['random']).toHaveLength(1024);
+  });
+
+  it('serves batches item by item', async () => {
+    const items = [0, 1, 2].map((i) => ({ keyAlias: i === 2 ? 'missing' : 'orders', plaintext: Buffer.from(`item ${i}`), encryptionContext: {} }));
+    const { results } = (await app.call.EncryptBatch({ items })) as { results: { ok?: { ciphertext: Buffer }; error?: { code: number; message: string } }[] };
+
+    expect(results.map((r) => (r.ok ? 'ok' : status[r.error?.code ?? 0]))).toEqual(['ok', 'ok', 'NOT_FOUND']);
+    const decrypted = (await app.call.DecryptBatch({ items: results.slice(0, 2).map((r) => ({ ciphertext: r.ok?.ciphertext, encryptionContext: {} })) })) as { results: { ok: { plaintext: Buffer } }[] };
+    expect(decrypted.results.map((r) => r.ok.plaintext.toString())).toEqual(['item 0', 'item 1']);
+    const signed = (await app.call.SignBatch({ items: [{ keyAlias: 'receipts', message: Buffer.from('x'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256' }] })) as { results: { ok: { signature: Buffer } }[] };
+    expect(nodeVerify('sha256', Buffer.from('x'), estate.publicKeys.receipts, signed.results[0]?.ok.signature as Buffer)).toBe(true);
+  });
+
+  it('answers bad requests with the promised statuses', async () => {
+    expect(await grpcCode(app.call.Encrypt({ keyAlias: 'missing', plaintext: Buffer.from('x') }))).toBe('NOT_FOUND: no key with alias missing');
+    expect(await grpcCode(app.call.Encrypt({ keyAlias: 'disabled', plaintext: Buffer.from('x') }))).toBe('FAILED_PRECONDITION: key disabled is disabled');
+    expect(await grpcCode(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.alloc(64 * 1024 + 1) }))).toBe('INVALID_ARGUMENT: plaintext is larger than 65536 bytes');
+    expect(await grpcCode(app.call.Sign({ keyAlias: 'orders', message: Buffer.from('x'), signingAlgorithm: 'ECDSA_SHA_256' }))).toBe('FAILED_PRECONDITION: key orders is a ENCRYPT_DECRYPT key');
+    expect(await grpcCode(app.call.GenerateRandom({ numberOfBytes: 4096 }))).toBe('INVALID_ARGUMENT: number_of_bytes must be 1..1024');
+    // Larger than the gateway accepts at all (1 MiB): refused by the transport before any work.
+    expect(await grpcCode(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.alloc(2 * 1024 * 1024) }))).toMatch(/^RESOURCE_EXHAUSTED/);
+  });
+
+  it('denies callers the policy does not allow, and HsmAdmin to applications', async () => {
+    const other = client('app-other');
+    const appAdmin = adminClient('app-demo');
+    const serviceAdmin = adminClient('key-service');
+    try {
+      expect(await grpcCode(encrypt(other))).toMatch(/^PERMISSION_DENIED: /);
+      expect(await grpcCode(appAdmin.call.GetClusterStatus({}))).toMatch(/^PERMISSION_DENIED: /);
+      const adminStatus = await serviceAdmin.call.GetClusterStatus({});
+      expect((adminStatus['clusters'] as { clusterId: string }[]).map((c) => c.clusterId).sort()).toEqual(['blue', 'green']);
+    } finally {
+      other.close();
+      appAdmin.close();
+      serviceAdmin.close();
+    }
+  });
+
+  it('never opens more sessions than the pool size and logs each pool in once, under 600 concurrent requests', async () => {
+    const before = await clusterStatus();
+    const results = await Promise.all(Array.from({ length: 600 }, (_, i) => encrypt(app, Buffer.from(`m${i}`))));
+    expect(results).toHaveLength(600);
+
+    for (const cluster of await clusterStatus()) {
+      expect(cluster.pool.open).toBeLessThanOrEqual(POOL_SIZE);
+      expect(cluster.crypto.logins).toBe(1);
+      // One search per key label and object class, whatever the number of operations.
+      expect(cluster.crypto.objectSearches).toBeLessThanOrEqual(12);
+      expect(cluster.crypto.objectSearches).toBe(before.find((c) => c.clusterId === cluster.clusterId)?.crypto.objectSearches);
+    }
+  });
+
+  it('keeps 90/10 weights within tolerance over 10,000 requests', async () => {
+    const [blue0, green0] = [await byId('blue'), await byId('green')];
+    for (let done = 0; done < 10_000; done += 250) await Promise.all(Array.from({ length: 250 }, () => app.call.GenerateMac({ keyAlias: 'sessions', message: Buffer.from('w'), macAlgorithm: 'HMAC_SHA_256' })));
+    const [blue, green] = [await byId('blue'), await byId('green')];
+    const share = (green.operations - green0.operations) / (blue.operations - blue0.operations + green.operations - green0.operations);
+
+    expect(blue.operations - blue0.operations + green.operations - green0.operations).toBe(10_000);
+    expect(share).toBeGreaterThan(0.085);
+    expect(share).toBeLessThan(0.115);
+  }, 120_000);
+
+  it('opens the failing cluster\'s breaker, fails over to the other, and closes it after recovery', async () => {
+    await setFaults('blue', { errorRate: 1 });
+    try {
+      // Until the breaker opens, failures are retried on green within the retry budget.
+      await Promise.all(Array.from({ length: 100 }, () => grpcCode(encrypt(app))));
+      await waitFor('blue breaker open', async () => {
+        await Promise.all(Array.from({ length: 20 }, () => grpcCode(encrypt(app))));
+        return (await byId('blue')).breaker === 'open';
+      });
+      // Open: everything goes to green, nothing fails.
+      const [blueBefore, greenBefore] = [(await byId('blue')).operations, (await byId('green')).operations];
+      const outcomes = await Promise.all(Array.from({ length: 200 }, () => grpcCode(encrypt(app))));
+      expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+      expect((await byId('blue')).operations).toBe(blueBefore);
+      expect((await byId('green')).operations - greenBefore).toBe(200);
+    } finally {
+      await setFaults('blue', {});
+    }
+    await waitFor('blue breaker closed again', async () => {
+      await Promise.all(Array.from({ length: 20 }, () => encrypt(app)));
+      return (await byId('blue')).breaker === 'closed';
+    });
+    const blueBefore = (await byId('blue')).operations;
+    await Promise.all(Array.from({ length: 200 }, () => encrypt(app)));
+    expect((await byId('blue')).operations - blueBefore).toBeGreaterThan(100);
+  }, 60_000);
+
+  it('changes weights and switches the crypto user under load without failing a request', async () => {
+    const admin = adminClient('key-service');
+    try {
+      let stop = false;
+      const failures: string[] = [];
+      let done = 0;
+      const load = Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (!stop) {
+            const outcome = await grpcCode(encrypt(app));
+            if (outcome !== 'ok') failures.push(outcome);
+            done += 1;
+          }
+        }),
+      );
+      await waitFor('load running', () => Promise.resolve(done > 200));
+      await admin.call.SetRoutingWeights({ ring: 'main', weights: { blue: 0, green: 100 } });
+      await estate.rotatePassword('blue');
+      const blueCluster = estate.clusters.find((c) => c.id === 'blue');
+      await admin.call.SwitchCryptoUser({ clusterId: 'blue', secretId: blueCluster?.secretId, tokenLabel: '' });
+      await admin.call.SetRoutingWeights({ ring: 'main', weights: { blue: 50, green: 50 } });
+      const at = done;
+      await waitFor('load continuing on the new pool', () => Promise.resolve(done > at + 500));
+      stop = true;
+      await load;
+
+      expect(failures).toEqual([]);
+      // The new pool (new library instance, new password) logged in exactly once.
+      expect((await byId('blue')).crypto.logins).toBe(1);
+    } finally {
+      await admin.call.SetRoutingWeights({ ring: 'main', weights: { blue: 90, green: 10 } });
+      admin.close();
+    }
+  }, 60_000);
+
+  it('writes one audit record per operation, never with data, and spools them while Kafka is down', async () => {
+    const kafka = new Kafka({ clientId: 'it-gw-audit', brokers, logLevel: logLevel.NOTHING });
+    const seen: { id: string; operation: string; outcome: string }[] = [];
+    const raw: string[] = [];
+    const consumer = kafka.consumer({ groupId: `${prefix}audit-${randomBytes(3).toString('hex')}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}${Topics.CryptoOps}`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        raw.push(message.value?.toString('base64') ?? '');
+        const decoded = decodeMessage(message.value ?? Buffer.alloc(0));
+        if (decoded.ok) seen.push({ id: decoded.message.id, ...(decoded.message.data as { operation: string; outcome: string }) });
+      },
+    });
+    const settled = async () => {
+      const n = seen.length;
+      await new Promise((r) => setTimeout(r, 2000));
+      return seen.length === n;
+    };
+    try {
+      await waitFor('earlier records delivered', async () => seen.length > 0 && (await settled()), 60_000);
+      const start = seen.length;
+      const secret = randomBytes(16);
+      await encrypt(app, secret);
+      await app.call.GenerateRandom({ numberOfBytes: 8 });
+      await grpcCode(app.call.Encrypt({ keyAlias: 'missing', plaintext: Buffer.from('x') }));
+      await waitFor('3 new records', async () => seen.length >= start + 3 && (await settled()));
+      // Records are keyed by alias, so they may arrive from different partitions in any order.
+      expect(seen.slice(start).map((r) => `${r.operation}:${r.outcome}`).sort()).toEqual(['encrypt:NOT_FOUND', 'encrypt:ok', 'generate-random:ok']);
+      expect(raw.join('\n')).not.toContain(secret.toString('base64'));
+
+      const outage = seen.length;
+      execFileSync('bash', [kafkaScript, 'stop'], { stdio: 'ignore' });
+      try {
+        // Operations go on while Kafka is away: their records wait in the spool.
+        const results = await Promise.all(Array.from({ length: 25 }, () => encrypt(app)));
+        expect(results).toHaveLength(25);
+      } finally {
+        execFileSync('bash', [kafkaScript, 'start'], { stdio: 'ignore' });
+      }
+      const spooled = () => new Set(seen.slice(outage).filter((r) => r.operation === 'encrypt' && r.outcome === 'ok').map((r) => r.id)).size;
+      await waitFor('the 25 spooled records', () => Promise.resolve(spooled() >= 25), 120_000);
+      await settled();
+      expect(spooled()).toBe(25);
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 180_000);
+});

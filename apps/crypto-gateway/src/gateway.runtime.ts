@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Logger } from 'pino';
+import { MessageTypes, Topics, createMessage, encodeMessage, type CryptoOperationRecordedV1 } from '@keyfleet/contracts';
+import { GatewayCrypto, KeyDirectory, type OperationAudit, type RetryRunner } from '@keyfleet/gateway';
+import { MessagePublisher, MessagingMetrics, SpooledPublisher, createKafkaClient, provisionTopics } from '@keyfleet/messaging';
+import type { MetricsRegistry } from '@keyfleet/observability';
+import { Bulkhead, ClusterBreaker, RetryBudget, retry } from '@keyfleet/resilience';
+import { ClusterFleet } from './clusters/cluster-fleet';
+import { ClusterRuntime } from './clusters/cluster-runtime';
+import { countsAgainstCluster, failureClassifier } from './clusters/failure-classifier';
+import { SecretsCredentials } from './clusters/secrets-credentials';
+import { readGatewayFile, type CryptoGatewayConfig } from './config/crypto-gateway.config';
+import { CallerPolicy } from './security/caller-policy';
+import { PolicyAuthorizer } from './security/policy-authorizer';
+
+const SOURCE = 'crypto-gateway';
+
+/**
+ * Everything the gateway runs, built from its configuration: key directory, one cluster
+ * runtime per pool (breaker, bulkhead, session pool), retries under a budget, the audit
+ * trail (spooled when Kafka is away) and the caller policy. Closed in reverse order.
+ */
+export class GatewayRuntime {
+  private constructor(
+    readonly directory: KeyDirectory,
+    readonly fleet: ClusterFleet,
+    readonly crypto: GatewayCrypto,
+    readonly authorizer: PolicyAuthorizer,
+    readonly audit: KafkaOperationAudit,
+    private readonly publisher: MessagePublisher,
+    private readonly spool: SpooledPublisher,
+  ) {}
+
+  static async start(config: CryptoGatewayConfig, logger: Logger, metrics: MetricsRegistry): Promise<GatewayRuntime> {
+    const file = readGatewayFile(config.clustersFile);
+    const directory = new KeyDirectory({ rings: file.rings as never, keys: file.keys as never });
+    const policy = CallerPolicy.fromFile(config.policyFile);
+    const authorizer = new PolicyAuthorizer(policy);
+
+    const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+    await provisionTopics(kafka, [Topics.CryptoOps, Topics.GatewayEvents].map((t) => `${config.kafka.topicPrefix}${t}`), { partitions: 3, replicationFactor: 1 });
+    const publisher = new MessagePublisher(kafka, new MessagingMetrics(metrics));
+    await publisher.connect().catch((err: unknown) => logger.warn({ err }, 'Kafka not reachable at start; audit records are spooled until it is'));
+    const spool = new SpooledPublisher({
+      publisher,
+      spoolDir: join(config.hsm.stateDir, 'audit-spool'),
+      failOpen: config.auditFailOpen,
+      logger,
+      metrics,
+    });
+    await spool.start();
+    const audit = new KafkaOperationAudit(spool, config.kafka.topicPrefix, metrics);
+
+    const credentials = new SecretsCredentials(
+      new SecretsManagerClient({ region: config.secrets.region, ...(config.secrets.endpoint ? { endpoint: config.secrets.endpoint } : {}) }),
+    );
+    const env = { libraryPath: config.hsm.module, stateDir: config.hsm.stateDir, credentials, ...(config.hsm.loginMarkerDir ? { loginMarkerDir: config.hsm.loginMarkerDir } : {}) };
+    const breakerState = metrics.gauge({ name: 'gateway_breaker_open', help: 'Breaker state per cluster: 0 closed, 0.5 half-open, 1 open', labelNames: ['cluster'] });
+    const clusters = file.clusters.map((settings) => {
+      const breaker = new ClusterBreaker(settings.id, { ...config.breaker, countsAsFailure: countsAgainstCluster });
+      breaker.onStateChange((from, to) => {
+        breakerState.set({ cluster: settings.id }, to === 'open' ? 1 : to === 'half-open' ? 0.5 : 0);
+        logger.warn({ clusterId: settings.id, from, to }, 'circuit breaker changed state');
+        audit.publishEvent(MessageTypes.GatewayBreakerStateChangedV1, settings.id, { clusterId: settings.id, from, to, errorPercentage: breaker.errorPercentage });
+      });
+      breakerState.set({ cluster: settings.id }, 0);
+      return new ClusterRuntime(settings, env, breaker, new Bulkhead({ maxConcurrent: settings.maxInFlight, maxQueue: config.bulkheadQueue }));
+    });
+    const fleet = new ClusterFleet(clusters);
+    registerPkcs11Gauges(metrics, fleet);
+    for (const cluster of clusters) {
+      // A cluster that cannot log in at start stays out until its breaker lets a probe through.
+      await cluster.warm().catch((err: unknown) => logger.error({ err, clusterId: cluster.id }, 'cluster pool could not log in at start'));
+    }
+
+    const budget = new RetryBudget({ ratio: 0.2, minRetriesPerSecond: 10 });
+    const runner: RetryRunner = {
+      run: (work, isRetryable, deadline) =>
+        retry(({ index }) => work(index), { policy: config.retry, budget, isRetryable, ...(deadline !== undefined ? { deadline } : {}) }),
+    };
+    const crypto = new GatewayCrypto({ directory, clusters: fleet, retry: runner, failures: failureClassifier, audit });
+    return new GatewayRuntime(directory, fleet, crypto, authorizer, audit, publisher, spool);
+  }
+
+  async close(): Promise<void> {
+    await this.fleet.close();
+    await this.spool.stop();
+    await this.publisher.disconnect();
+  }
+}
+
+/** Audit records and gateway events to Kafka through the spool; also the operation metrics. */
+export class KafkaOperationAudit implements OperationAudit {
+  private readonly operations;
+  private readonly latency;
+
+  constructor(
+    private readonly spool: SpooledPublisher,
+    private readonly topicPrefix: string,
+    metrics: MetricsRegistry,
+  ) {
+    this.operations = metrics.counter({ name: 'gateway_operations_total', help: 'Crypto operations by operation and outcome', labelNames: ['operation', 'outcome'] });
+    this.latency = metrics.histogram({
+      name: 'gateway_operation_seconds',
+      help: 'Crypto operation latency',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    });
+  }
+
+  get accepting(): boolean {
+    return this.spool.accepting;
+  }
+
+  record(record: CryptoOperationRecordedV1): void {
+    this.operations.inc({ operation: record.operation, outcome: record.outcome });
+    this.latency.observe({ operation: record.operation }, record.latencyMicros / 1e6);
+    this.publishEvent(MessageTypes.CryptoOperationRecordedV1, record.keyAlias ?? 'random', record);
+  }
+
+  publishEvent<T extends typeof MessageTypes.CryptoOperationRecordedV1 | typeof MessageTypes.GatewayBreakerStateChangedV1>(
+    type: T,
+    subject: string,
+    data: Parameters<typeof createMessage<T>>[0]['data'],
+  ): void {
+    const message = createMessage({ type, source: SOURCE, subject, actor: { kind: 'service', id: SOURCE }, data });
+    const topic = type === MessageTypes.CryptoOperationRecordedV1 ? Topics.CryptoOps : Topics.GatewayEvents;
+    this.spool.submit({ topic: `${this.topicPrefix}${topic}`, key: subject, value: encodeMessage(message) });
+  }
+}
+
+function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet): void {
+  const gauge = (name: string, help: string, read: (c: ClusterRuntime) => number) =>
+    metrics.gauge({
+      name,
+      help,
+      labelNames: ['cluster'],
+      collect() {
+        for (const c of fleet.all()) this.set({ cluster: c.id }, read(c));
+      },
+    });
+  gauge('gateway_pkcs11_logins', 'C_Login calls of the cluster pool (current library instance)', (c) => c.counters.logins);
+  gauge('gateway_pkcs11_object_searches', 'C_FindObjects rounds of the cluster pool (current library instance)', (c) => c.counters.objectSearches);
+  gauge('gateway_pkcs11_sessions_open', 'PKCS#11 sessions open in the cluster pool', (c) => c.counters.openSessions);
+  gauge('gateway_pkcs11_sessions_max', 'Most PKCS#11 sessions open at once in the cluster pool', (c) => c.counters.maxOpenSessions);
+  gauge('gateway_inflight', 'Operations in flight on the cluster (bulkhead)', (c) => c.bulkhead.inFlight);
+}
+
+/** Reads a PEM file of the TLS folder. */
+export function tlsFile(dir: string, name: string): Buffer {
+  return readFileSync(join(dir, name));
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Put, BadRequestException } from '@nestjs/common';
+import { z } from 'zod';
+import type { KeyDirectory } from '@keyfleet/gateway';
+import type { ClusterFleet } from '../clusters/cluster-fleet';
+import { CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY } from '../gateway.tokens';
+
+const faultsSchema = z.object({ errorRate: z.number().min(0).max(1).optional(), latencyMs: z.number().int().min(0).max(60_000).optional(), hang: z.boolean().optional() }).strict();
+
+/**
+ * Read-only status for operators on the HTTP port (beside /health and /metrics), and the
+ * data-path fault injection of test configuration (GATEWAY_FAULTS=on; 404 otherwise).
+ */
+@Controller('gateway')
+export class GatewayHttpController {
+  constructor(
+    @Inject(CLUSTER_FLEET) private readonly fleet: ClusterFleet,
+    @Inject(KEY_DIRECTORY) private readonly directory: KeyDirectory,
+    @Inject(FAULTS_ENABLED) private readonly faultsEnabled: boolean,
+  ) {}
+
+  @Get('status')
+  status() {
+    return {
+      clusters: this.fleet.all().map((c) => ({ clusterId: c.id, ...c.stats(), operations: c.operations, failures: c.failures, faults: c.faults.active })),
+      rings: this.directory.rings(),
+    };
+  }
+
+  @Put('test/faults/:clusterId')
+  @HttpCode(200)
+  setFaults(@Param('clusterId') clusterId: string, @Body() body: unknown) {
+    if (!this.faultsEnabled) throw new NotFoundException();
+    const cluster = this.fleet.get(clusterId);
+    if (!cluster) throw new NotFoundException(`no cluster ${clusterId}`);
+    const parsed = faultsSchema.safeParse(body);
+    if (!parsed.success) throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    cluster.faults.set(parsed.data);
+    return { clusterId, faults: cluster.faults.active };
+  }
+}

@@ -1,0 +1,1 @@
+export { createGatewayClient, devIdentity, loadGatewayService, type CryptoClientOptions, type GatewayClient, type GatewayService } from './lib/crypto.client';
