@@ -22,7 +22,7 @@ export class AppModule implements NestModule {
       providers: [
         {
           provide: SoftHsmTokenMaterializer,
-          useFactory: () => (config.softHsm ? new SoftHsmTokenMaterializer(config.softHsm.module, join(config.dataDir, 'softhsm')) : null),
+          useFactory: () => (config.softHsm ? new SoftHsmTokenMaterializer(config.softHsm.module, join(config.dataDir, 'softhsm'), config.softHsm.conf) : null),
         },
         {
           provide: LocalAws,

@@ -22,4 +22,13 @@ describe(loadCloudHsmLocalConfig.name, () => {
   it('names a bad port and what it got', () => {
     expect(() => sut({ HTTP_PORT: '99999' })).toThrow(new ConfigException(['HTTP_PORT: expected an integer 1-65535, got "99999"']));
   });
+
+  it('gives the SoftHSM2 materialiser its library and its configuration file (which names the token directory) when on', () => {
+    expect(sut({}).softHsm).toBeUndefined();
+    expect(sut({ CLOUDHSM_LOCAL_SOFTHSM: 'on', SOFTHSM2_CONF: '/etc/softhsm/softhsm2.conf' }).softHsm).toEqual({
+      module: '/usr/lib/softhsm/libsofthsm2.so',
+      conf: '/etc/softhsm/softhsm2.conf',
+    });
+    expect(() => sut({ CLOUDHSM_LOCAL_SOFTHSM: 'on' })).toThrow(/SOFTHSM2_CONF: required when CLOUDHSM_LOCAL_SOFTHSM is on/);
+  });
 });

@@ -45,7 +45,7 @@ export const cloudHsmLocalConfigSchema = z
     timings: env.CLOUDHSM_LOCAL_TIMINGS,
     hsmsPerRegion: env.CLOUDHSM_LOCAL_HSM_QUOTA,
     demoEstateRegion: env.CLOUDHSM_LOCAL_DEMO_ESTATE === 'off' ? undefined : env.CLOUDHSM_LOCAL_DEMO_ESTATE,
-    softHsm: env.CLOUDHSM_LOCAL_SOFTHSM === 'on' ? { module: env.PKCS11_MODULE } : undefined,
+    softHsm: env.CLOUDHSM_LOCAL_SOFTHSM === 'on' && env.SOFTHSM2_CONF !== undefined ? { module: env.PKCS11_MODULE, conf: resolve(env.SOFTHSM2_CONF) } : undefined,
     loginDir: env.CLOUDHSM_LOCAL_LOGIN_DIR === undefined ? undefined : resolve(env.CLOUDHSM_LOCAL_LOGIN_DIR),
   }));
 export type CloudHsmLocalConfig = z.output<typeof cloudHsmLocalConfigSchema>;

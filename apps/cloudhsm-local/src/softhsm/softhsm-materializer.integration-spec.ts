@@ -11,6 +11,23 @@ import { loadIsolatedModule } from '@keyfleet/hsm';
 import { builtEntry, freePort, infraEnv, runToExit, startService, type ServiceProcess } from '@keyfleet/testing';
 
 const RW = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
+// PKCS#11 2.40's value for a refused C_DestroyObject of a CKA_DESTROYABLE=false object; pkcs11js has no constant for it.
+const CKR_ACTION_PROHIBITED = 0x1b;
+
+/** The CKR_* value a PKCS#11 call fails with (0 if it succeeds). */
+function ckr(call: () => unknown): number {
+  try {
+    call();
+    return 0;
+  } catch (err) {
+    if (err instanceof pkcs11js.Pkcs11Error) return err.code;
+    // pkcs11js passes C_SetAttributeValue's native error through unwrapped (an Error of the addon's
+    // realm, not of jest's): the value is only in its message.
+    const native = typeof err === 'object' && err !== null && 'message' in err ? /^CKR_\w+:(\d+)/.exec(String(err.message)) : null;
+    if (native?.[1]) return Number(native[1]);
+    throw err;
+  }
+}
 
 /**
  * Keys made with cloudhsm-cli are real PKCS#11 objects another process uses: the owner
@@ -131,6 +148,64 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       expect(find(module, green, 'orders/v1')).toHaveLength(0);
       expect(find(module, green, 'private/v1')).toHaveLength(0);
       expect(find(module, login(module, 'app_blue', passwords['app_blue']!), 'private/v1')).toHaveLength(1);
+    } finally {
+      module.C_Finalize();
+    }
+  });
+
+  it('keeps a sharee from destroying its copy through PKCS#11, and still withdraws the copy from a session that has it open', async () => {
+    const made = await cli(
+      ['key', 'generate-symmetric', 'aes', '--label', 'pinned/v1', '--key-length-bytes', '32', '--attributes', 'encrypt=true', 'decrypt=true', '--share-crypto-users', 'app_green'],
+      'app_blue',
+    );
+    expect(made.code).toBe(0);
+    // This process plays an application that keeps both tokens open while cloudhsm-local changes them.
+    const module = library();
+    try {
+      const blue = login(module, 'app_blue', passwords['app_blue']!);
+      const green = login(module, 'app_green', passwords['app_green']!);
+      const [ownerKey] = find(module, blue, 'pinned/v1');
+      const [copy] = find(module, green, 'pinned/v1');
+      const [destroyable, modifiable] = module.C_GetAttributeValue(green, copy!, [{ type: pkcs11js.CKA_DESTROYABLE }, { type: pkcs11js.CKA_MODIFIABLE }]);
+      expect([destroyable?.value, modifiable?.value]).toEqual([Buffer.from([0]), Buffer.from([0])]);
+      expect(ckr(() => module.C_DestroyObject(green, copy!))).toBe(CKR_ACTION_PROHIBITED);
+      expect(ckr(() => module.C_SetAttributeValue(green, copy!, [{ type: pkcs11js.CKA_DESTROYABLE, value: true }]))).toBe(CKR_ACTION_PROHIBITED);
+      // The copy still works: the sharee decrypts what the owner encrypted.
+      const iv = randomBytes(12);
+      module.C_EncryptInit(blue, gcm(iv), ownerKey!);
+      const ciphertext = module.C_Encrypt(blue, Buffer.from('pinned'), Buffer.alloc(64));
+      module.C_DecryptInit(green, gcm(iv), copy!);
+      expect(module.C_Decrypt(green, ciphertext, Buffer.alloc(64)).toString()).toBe('pinned');
+
+      // A changed attribute replaces the sharee's copy: the old one is withdrawn although it cannot be destroyed.
+      expect((await cli(['key', 'set-attribute', '--filter', 'attr.label=pinned/v1', '--name', 'label', '--value', 'pinned/v2'], 'app_blue')).code).toBe(0);
+      expect(find(module, green, 'pinned/v1')).toHaveLength(0);
+      expect(ckr(() => module.C_GetAttributeValue(green, copy!, [{ type: pkcs11js.CKA_LABEL }]))).toBe(pkcs11js.CKR_OBJECT_HANDLE_INVALID);
+      const [replaced] = find(module, green, 'pinned/v2');
+      expect(ckr(() => module.C_DestroyObject(green, replaced!))).toBe(CKR_ACTION_PROHIBITED);
+
+      expect((await cli(['key', 'unshare', '--filter', 'attr.label=pinned/v2', '--username', 'app_green', '--role', 'crypto-user'], 'app_blue')).code).toBe(0);
+      expect(find(module, green, 'pinned/v2')).toHaveLength(0);
+      expect(ckr(() => module.C_DecryptInit(green, gcm(iv), replaced!))).toBe(pkcs11js.CKR_OBJECT_HANDLE_INVALID);
+      const fresh = library();
+      try {
+        expect(find(fresh, login(fresh, 'app_green', passwords['app_green']!), 'pinned/v2')).toHaveLength(0);
+      } finally {
+        fresh.C_Finalize();
+      }
+
+      // The owner's copy is untouched (and destroyable by its owner), in the session opened before.
+      const [ownerNow] = find(module, blue, 'pinned/v2');
+      const [ownerDestroyable] = module.C_GetAttributeValue(blue, ownerNow!, [{ type: pkcs11js.CKA_DESTROYABLE }]);
+      expect(ownerDestroyable?.value).toEqual(Buffer.from([1]));
+      module.C_DecryptInit(blue, gcm(iv), ownerNow!);
+      expect(module.C_Decrypt(blue, ciphertext, Buffer.alloc(64)).toString()).toBe('pinned');
+
+      // Shared again, then deleted by the owner: both copies go.
+      expect((await cli(['key', 'share', '--filter', 'attr.label=pinned/v2', '--username', 'app_green', '--role', 'crypto-user'], 'app_blue')).code).toBe(0);
+      expect(find(module, green, 'pinned/v2')).toHaveLength(1);
+      expect((await cli(['key', 'delete', '--filter', 'attr.label=pinned/v2'], 'app_blue')).code).toBe(0);
+      expect([find(module, green, 'pinned/v2'), find(module, blue, 'pinned/v2')]).toEqual([[], []]);
     } finally {
       module.C_Finalize();
     }

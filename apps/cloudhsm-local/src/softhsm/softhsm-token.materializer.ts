@@ -5,11 +5,16 @@ import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
 import { loadIsolatedModule } from '@keyfleet/hsm';
 import type { HsmChange, HsmChangeListener } from '@keyfleet/local-aws';
+import { SoftHsmTokenDirectory } from './softhsm-token.directory';
 
 interface TokenCredentials {
   soPin: string;
   userPin: string;
+  /** Non-destroyable copies (sharees') by key reference: the object file to remove to withdraw each. */
+  pinned?: Record<string, string>;
 }
+
+type KeyCopy = Extract<HsmChange, { kind: 'key-available' }>['key'];
 
 const RW_SESSION = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
 
@@ -32,7 +37,10 @@ function derOctetString(value: Buffer): Buffer {
  * for real: one token per (cluster, crypto user) labelled `<cluster-id>/<username>`, its
  * user PIN the user's password; the keys a user owns or that are shared with it are token
  * objects there (label and CKA_ID = the key reference). A sharee's copy is not extractable,
- * cannot wrap and is not modifiable, as CloudHSM restricts shared keys.
+ * cannot wrap, is not modifiable and is not destroyable (CKA_DESTROYABLE false), as CloudHSM
+ * restricts shared keys. Since not even its creator can C_DestroyObject such a copy, the
+ * materialiser withdraws it (unshare, delete, re-offer) by removing its object file: see
+ * {@link SoftHsmTokenDirectory}; it records which file each copy is when creating it.
  *
  * SoftHSM2 lets only a token's user create its private objects, so the materialiser keeps
  * each token's PINs (the user's password and a random SO PIN) in `tokens.json` in the data
@@ -42,8 +50,15 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
   private readonly module: pkcs11js.PKCS11;
   private readonly file: string;
   private readonly tokens: Record<string, TokenCredentials>;
+  private readonly store: SoftHsmTokenDirectory;
 
-  constructor(libraryPath: string, dataDir: string) {
+  /**
+   * @param libraryPath libsofthsm2.so
+   * @param dataDir where the token PINs and the module copy are kept
+   * @param softHsmConf the softhsm2.conf the library uses (SOFTHSM2_CONF): it names the token directory
+   */
+  constructor(libraryPath: string, dataDir: string, softHsmConf: string) {
+    this.store = SoftHsmTokenDirectory.fromConfig(softHsmConf);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.module = loadIsolatedModule(libraryPath, join(dataDir, 'pkcs11-modules')).module;
     this.module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
@@ -73,13 +88,14 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
         this.remember(label, { ...this.credentials(label), userPin: change.password });
         return;
       case 'key-available':
-        this.asUser(label, (session) => {
-          this.destroyByRef(session, change.key.ref);
-          this.module.C_CreateObject(session, this.template(change.key));
+        this.asUser(label, (session, slot) => {
+          this.withdraw(label, session, slot, change.key.ref);
+          if (change.key.shared) this.createPinned(label, session, slot, change.key);
+          else this.module.C_CreateObject(session, this.template(change.key));
         });
         return;
       case 'key-withdrawn':
-        this.asUser(label, (session) => this.destroyByRef(session, change.ref));
+        this.asUser(label, (session, slot) => this.withdraw(label, session, slot, change.ref));
         return;
     }
   }
@@ -88,7 +104,7 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
     this.module.C_Finalize();
   }
 
-  private template(key: Extract<HsmChange, { kind: 'key-available' }>['key']): pkcs11js.Template {
+  private template(key: KeyCopy): pkcs11js.Template {
     const flag = (name: string) => key.attributes[name] === true;
     if (key.keyType === 'ec-private' || key.keyType === 'ec-public') return this.ecTemplate(key, flag);
     if (key.keyType === 'rsa-public') return this.rsaPublicTemplate(key, flag);
@@ -111,11 +127,12 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_UNWRAP, value: flag('unwrap') && !key.shared },
       { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
       { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+      { type: pkcs11js.CKA_DESTROYABLE, value: !key.shared },
     ];
   }
 
   /** An imported RSA public key (e.g. a wrapping key): modulus and exponent, visible to its token's user. */
-  private rsaPublicTemplate(key: Extract<HsmChange, { kind: 'key-available' }>['key'], flag: (name: string) => boolean): pkcs11js.Template {
+  private rsaPublicTemplate(key: KeyCopy, flag: (name: string) => boolean): pkcs11js.Template {
     const jwk = createPublicKey({ key: key.material, format: 'der', type: 'spki' }).export({ format: 'jwk' });
     return [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
@@ -129,12 +146,13 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_WRAP, value: flag('wrap') },
       { type: pkcs11js.CKA_ENCRYPT, value: flag('encrypt') },
       { type: pkcs11js.CKA_VERIFY, value: flag('verify') },
-      { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') },
+      { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+      { type: pkcs11js.CKA_DESTROYABLE, value: !key.shared },
     ];
   }
 
   /** An RSA private key with its CRT components (what SoftHSM2 needs to sign and decrypt fast). */
-  private rsaPrivateTemplate(key: Extract<HsmChange, { kind: 'key-available' }>['key'], flag: (name: string) => boolean): pkcs11js.Template {
+  private rsaPrivateTemplate(key: KeyCopy, flag: (name: string) => boolean): pkcs11js.Template {
     const jwk = createPrivateKey({ key: key.material, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
     const part = (value: string | undefined) => Buffer.from(value ?? '', 'base64url');
     return [
@@ -158,11 +176,12 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_UNWRAP, value: flag('unwrap') && !key.shared },
       { type: pkcs11js.CKA_EXTRACTABLE, value: flag('extractable') && !key.shared },
       { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+      { type: pkcs11js.CKA_DESTROYABLE, value: !key.shared },
     ];
   }
 
   /** EC keys as PKCS#11 objects: named-curve parameters, and the private value or the public point. */
-  private ecTemplate(key: Extract<HsmChange, { kind: 'key-available' }>['key'], flag: (name: string) => boolean): pkcs11js.Template {
+  private ecTemplate(key: KeyCopy, flag: (name: string) => boolean): pkcs11js.Template {
     const isPrivate = key.keyType === 'ec-private';
     const jwk = (isPrivate ? createPrivateKey({ key: key.material, format: 'der', type: 'pkcs8' }) : createPublicKey({ key: key.material, format: 'der', type: 'spki' })).export({
       format: 'jwk',
@@ -176,6 +195,7 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
       { type: pkcs11js.CKA_ID, value: Buffer.from(key.ref.slice(2), 'hex') },
       { type: pkcs11js.CKA_EC_PARAMS, value: params },
       { type: pkcs11js.CKA_MODIFIABLE, value: flag('modifiable') && !key.shared },
+      { type: pkcs11js.CKA_DESTROYABLE, value: !key.shared },
     ];
     if (!isPrivate) {
       const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
@@ -200,11 +220,52 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
     ];
   }
 
-  private destroyByRef(session: Buffer, ref: string): void {
+  /**
+   * Creates a sharee's non-destroyable copy and records its object file (the one file that
+   * appears in the token's directory meanwhile), so that {@link withdraw} can remove it.
+   */
+  private createPinned(label: string, session: Buffer, slot: Buffer, key: KeyCopy): void {
+    const tokenDir = this.tokenDir(label, slot);
+    const before = this.store.objectFiles(tokenDir);
+    this.module.C_CreateObject(session, this.template(key));
+    const file = this.store.newObjectFile(tokenDir, before);
+    const credentials = this.credentials(label);
+    this.remember(label, { ...credentials, pinned: { ...credentials.pinned, [key.ref]: file } });
+  }
+
+  /**
+   * Removes a key's objects from a token: destroyable ones by C_DestroyObject, a sharee's
+   * non-destroyable copy by removing its recorded object file; then checks that none is left.
+   */
+  private withdraw(label: string, session: Buffer, slot: Buffer, ref: string): void {
+    let pinned = false;
+    for (const handle of this.findByRef(session, ref)) {
+      const [destroyable] = this.module.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_DESTROYABLE }]);
+      if (destroyable?.value?.[0] === 0) pinned = true;
+      else this.module.C_DestroyObject(session, handle);
+    }
+    const { pinned: files, ...credentials } = this.credentials(label);
+    const file = files?.[ref];
+    if (pinned && !file) throw new Error(`token ${label} holds a non-destroyable copy of ${ref} whose object file is unknown`);
+    if (file) {
+      this.store.removeObject(this.tokenDir(label, slot), file);
+      const rest = Object.fromEntries(Object.entries(files ?? {}).filter(([other]) => other !== ref));
+      this.remember(label, Object.keys(rest).length > 0 ? { ...credentials, pinned: rest } : credentials);
+    }
+    if (this.findByRef(session, ref).length > 0) throw new Error(`key ${ref} is still in token ${label} after its withdrawal`);
+  }
+
+  private findByRef(session: Buffer, ref: string): Buffer[] {
     this.module.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_ID, value: Buffer.from(ref.slice(2), 'hex') }]);
-    const found = this.module.C_FindObjects(session, 10);
-    this.module.C_FindObjectsFinal(session);
-    for (const handle of found) this.module.C_DestroyObject(session, handle);
+    try {
+      return this.module.C_FindObjects(session, 10);
+    } finally {
+      this.module.C_FindObjectsFinal(session);
+    }
+  }
+
+  private tokenDir(label: string, slot: Buffer): string {
+    return this.store.tokenDir(this.module.C_GetTokenInfo(slot).serialNumber, label);
   }
 
   private createToken(label: string, userPin: string): void {
@@ -223,22 +284,22 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
     this.persist();
   }
 
-  private asUser(label: string, work: (session: Buffer) => void): void {
+  private asUser(label: string, work: (session: Buffer, slot: Buffer) => void): void {
     this.withSession(label, pkcs11js.CKU_USER, this.credentials(label).userPin, work);
   }
 
-  private asSecurityOfficer(label: string, work: (session: Buffer) => void): void {
+  private asSecurityOfficer(label: string, work: (session: Buffer, slot: Buffer) => void): void {
     this.withSession(label, pkcs11js.CKU_SO, this.credentials(label).soPin, work);
   }
 
-  private withSession(label: string, userType: number, pin: string, work: (session: Buffer) => void): void {
+  private withSession(label: string, userType: number, pin: string, work: (session: Buffer, slot: Buffer) => void): void {
     const slot = this.findSlot(label);
     if (!slot) throw new Error(`no SoftHSM2 token for ${label}`);
     const session = this.module.C_OpenSession(slot, RW_SESSION);
     try {
       this.module.C_Login(session, userType, pin);
       try {
-        work(session);
+        work(session, slot);
       } finally {
         this.module.C_Logout(session);
       }

@@ -30,6 +30,8 @@ import {
   type HsmUserRecord,
   type KeyAttributes,
 } from './cluster-hsm.model';
+import { CliError } from './cloudhsm-cli.error';
+import { DIGEST_LENGTHS, isCliHash, signDigest, verifyDigest, type CliSignatureMechanism } from './digest-signature';
 import type { HsmChangeListener, LoginProbe } from './hsm-change';
 import { holdersOf, offerKey } from './mirror-cluster';
 
@@ -79,8 +81,6 @@ const SECRET_KEY_DEFAULTS: KeyAttributes = {
 };
 const BOOLEAN_ATTRIBUTES = new Set(Object.keys(SECRET_KEY_DEFAULTS).filter((k) => typeof SECRET_KEY_DEFAULTS[k] === 'boolean'));
 const SETTABLE_AT_GENERATION = new Set([...BOOLEAN_ATTRIBUTES].filter((k) => !['class', 'local', 'always-sensitive', 'never-extractable', 'trusted'].includes(k)));
-
-class CliError extends Error {}
 
 type Flags = Map<string, string[]>;
 
@@ -646,51 +646,55 @@ export class CloudHsmCli {
     return { message: 'Attribute set successfully' };
   }
 
-  /** `crypto sign ecdsa|rsa-pkcs|rsa-pkcs-pss`: the key's owner or a sharee signs with a private key whose `sign` is true. */
+  /**
+   * `crypto sign ecdsa|rsa-pkcs|rsa-pkcs-pss`: the key's owner or a sharee signs with a private key whose `sign` is true;
+   * `--data-type digest` signs a hash the caller computed (same signature as signing the message raw).
+   */
   private cryptoSign(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    const { key, data, hash, message, options } = this.cryptoInput(mechanism, flags, env);
+    const { chosen, key, data, hash, message, isDigest, options } = this.cryptoInput(mechanism, flags, env);
     if (key.attributes['class'] !== 'private-key' || key.attributes['sign'] !== true) throw new CliError('The key does not allow signing (sign=false or not a private key)');
     const privateKey = createPrivateKey({ key: unsealMaterial(data, key.sealed), format: 'der', type: 'pkcs8' });
-    const signature = sign(hash, message, { key: privateKey, ...options });
+    const signature = isDigest ? signDigest(chosen, privateKey, hash, message) : sign(hash, message, { key: privateKey, ...options });
     return { 'key-reference': key.ref, signature: signature.toString('base64') };
   }
 
   /** `crypto verify ecdsa|rsa-pkcs|rsa-pkcs-pss` with a public key (or the private key of the pair). */
   private cryptoVerify(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    const { key, data, hash, message, options } = this.cryptoInput(mechanism, flags, env);
+    const { chosen, key, data, hash, message, isDigest, options } = this.cryptoInput(mechanism, flags, env);
     const signature = Buffer.from(one(flags, 'signature') ?? '', 'base64');
     const material = unsealMaterial(data, key.sealed);
     const publicKey: KeyObject =
       key.attributes['class'] === 'public-key' ? createPublicKey({ key: material, format: 'der', type: 'spki' }) : createPublicKey(createPrivateKey({ key: material, format: 'der', type: 'pkcs8' }));
-    let valid: boolean;
-    try {
-      valid = verify(hash, message, { key: publicKey, ...options }, signature);
-    } catch {
-      valid = false;
-    }
+    // verifyDigest reports a malformed signature as invalid itself; its other errors (an unsupported curve) are refusals.
+    const valid = isDigest ? verifyDigest(chosen, publicKey, hash, message, signature) : verifyRaw(hash, message, { key: publicKey, ...options }, signature);
     if (!valid) throw new CliError('Signature verification failed');
     return { message: 'Signature verified successfully' };
   }
 
   private cryptoInput(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    const mechanisms: Record<string, { keyType: string; options: { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } }> = {
+    const mechanisms: Record<CliSignatureMechanism, { keyType: string; options: { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } }> = {
       // PKCS#11 CKM_ECDSA's signature format: r || s, each the size of the curve order.
       ecdsa: { keyType: 'ec', options: { dsaEncoding: 'ieee-p1363' } },
       'rsa-pkcs': { keyType: 'rsa', options: { padding: constants.RSA_PKCS1_PADDING } },
       'rsa-pkcs-pss': { keyType: 'rsa', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } },
     };
-    const chosen = mechanisms[mechanism];
-    if (!chosen) throw new CliError(`unrecognized subcommand '${mechanism}': expected ecdsa, rsa-pkcs or rsa-pkcs-pss`);
+    if (!isMechanism(mechanism, mechanisms)) throw new CliError(`unrecognized subcommand '${mechanism}': expected ecdsa, rsa-pkcs or rsa-pkcs-pss`);
+    const { keyType, options } = mechanisms[mechanism];
     const { data } = this.hsmData(flags);
     const user = this.login(data, env, ['crypto-user']);
     const key = this.singleKey(data, flags, user, 'key-filter');
-    if (key.attributes['key-type'] !== chosen.keyType) throw new CliError(`${mechanism} needs an ${chosen.keyType.toUpperCase()} key`);
+    if (key.attributes['key-type'] !== keyType) throw new CliError(`${mechanism} needs an ${keyType.toUpperCase()} key`);
     const hash = one(flags, 'hash-function') ?? '';
-    if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function': expected sha1, sha224, sha256, sha384 or sha512`);
-    if ((one(flags, 'data-type', false) ?? 'raw') !== 'raw') throw new CliError('cloudhsm-local signs raw data only (--data-type digest is not emulated yet)');
+    if (!isCliHash(hash)) throw new CliError(`invalid value '${hash}' for '--hash-function': expected sha1, sha224, sha256, sha384 or sha512`);
+    const dataType = one(flags, 'data-type', false) ?? 'raw';
+    if (dataType !== 'raw' && dataType !== 'digest') throw new CliError(`invalid value '${dataType}' for '--data-type': expected raw or digest`);
     const message = Buffer.from(one(flags, 'data') ?? '', 'base64');
     if (message.length === 0) throw new CliError('--data must be base64 of at least one byte');
-    return { key, data, hash, message, options: chosen.options };
+    // With digest, --data is the hash the caller computed: it must be that hash's size.
+    if (dataType === 'digest' && message.length !== DIGEST_LENGTHS[hash]) {
+      throw new CliError(`--data-type digest needs a ${hash} digest of ${DIGEST_LENGTHS[hash]} bytes, got ${message.length} bytes`);
+    }
+    return { chosen: mechanism, key, data, hash, message, isDigest: dataType === 'digest', options };
   }
 
   /**
@@ -860,9 +864,25 @@ function rsaPair(flags: Flags): { pair: { publicKey: KeyObject; privateKey: KeyO
   return { pair, typeAttributes: rsaAttributes(pair.publicKey) };
 }
 
+/**
+ * The uncompressed point (`0x04...`) of an EC public key, read from its SubjectPublicKeyInfo:
+ * SEQUENCE { SEQUENCE { algorithm, curve }, BIT STRING { unused-bits byte, point } }. (A JWK
+ * export would be shorter but Node refuses it for curves JWK does not name, e.g. secp224r1.)
+ */
 function ecPointOf(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: 'jwk' });
-  return `0x04${Buffer.from(jwk.x ?? '', 'base64url').toString('hex')}${Buffer.from(jwk.y ?? '', 'base64url').toString('hex')}`;
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const outer = derLength(spki, 1);
+  const algorithm = derLength(spki, outer.start + 1);
+  const bitString = derLength(spki, algorithm.start + algorithm.length + 1);
+  return `0x${spki.subarray(bitString.start + 1, bitString.start + bitString.length).toString('hex')}`;
+}
+
+/** A DER length at `at` (just after a tag): its value and where the content starts. */
+function derLength(der: Buffer, at: number): { length: number; start: number } {
+  const first = der[at] ?? 0;
+  if (first < 0x80) return { length: first, start: at + 1 };
+  const bytes = first & 0x7f;
+  return { length: der.readUIntBE(at + 1, bytes), start: at + 1 + bytes };
 }
 
 function rsaAttributes(publicKey: KeyObject): KeyAttributes {
@@ -930,7 +950,7 @@ function gcmOptions(flags: Flags): { aad: Buffer; tagBytes: number } {
 }
 
 /** Node's curve names -> cloudhsm-cli's. */
-const CURVE_NAMES: Record<string, string> = { prime256v1: 'secp256r1', secp384r1: 'secp384r1', secp521r1: 'secp521r1', secp256k1: 'secp256k1' };
+const CURVE_NAMES: Record<string, string> = { prime256v1: 'secp256r1', secp224r1: 'secp224r1', secp384r1: 'secp384r1', secp521r1: 'secp521r1', secp256k1: 'secp256k1' };
 
 /** Applies `name=true|false` assignments to boolean attributes the key already has. */
 function applyBooleanAttributes(attributes: KeyAttributes, assignments: readonly string[]): void {
@@ -977,4 +997,17 @@ function parseRole(role: string): HsmRole {
 
 function assertPassword(password: string): void {
   if (password.length < 8 || password.length > 32) throw new CliError('Invalid password: it must be 8 to 32 characters');
+}
+
+function isMechanism<T extends string>(name: string, table: Readonly<Record<T, unknown>>): name is T {
+  return Object.hasOwn(table, name);
+}
+
+/** node:crypto's verify, with a malformed signature (wrong length, bad encoding) reported as invalid. */
+function verifyRaw(hash: string, message: Buffer, key: Parameters<typeof verify>[2], signature: Buffer): boolean {
+  try {
+    return verify(hash, message, key, signature);
+  } catch {
+    return false;
+  }
 }
