@@ -53,7 +53,7 @@ echo
 node dist/apps/cli/src/main.js smoke --actor "${KEYFLEET_OPERATOR:-local-operator}"
 echo
 say "an application calls the crypto gateway (gRPC + mTLS on $INFRA_HOST:$GATEWAY_GRPC_PORT) as app-demo"
-node tools/platform/demo-app.mjs "$CACHE/pki" "$INFRA_HOST:$GATEWAY_GRPC_PORT"
+node tools/platform/demo-app.mjs "$CACHE/pki" "localhost:$GATEWAY_GRPC_PORT"
 echo
 say "platform is up. Logs: $RUN_DIR/logs/. Try: bin/keyfleet key create payments --type aes-256 --usage encrypt-decrypt"
 say "audit chain: curl -s http://$INFRA_HOST:3104/audit/verify   stop everything: npm run down"

@@ -20,7 +20,7 @@ describe(loadCryptoGatewayConfig.name, () => {
       http: { host: '127.0.0.1', port: 3100 },
       grpc: { host: '127.0.0.1', port: 50051, tlsDir: '/pki', maxMessageBytes: 1048576 },
       retry: { attempts: 3, baseMs: 5, capMs: 200 },
-      breaker: { errorThresholdPercentage: 50, rollingWindowMs: 10000, volumeThreshold: 20, resetTimeoutMs: 5000 },
+      breaker: { errorThresholdPercentage: 10, rollingWindowMs: 10000, volumeThreshold: 20, resetTimeoutMs: 5000 },
       auditFailOpen: false,
       faults: false,
       hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', stateDir: '/state' },

@@ -36,7 +36,7 @@ export const cryptoGatewayConfigSchema = z
     GATEWAY_RETRY_ATTEMPTS: positiveInt().default('3'),
     GATEWAY_RETRY_BASE_MS: positiveInt().default('5'),
     GATEWAY_RETRY_CAP_MS: positiveInt().default('200'),
-    GATEWAY_BREAKER_ERROR_PERCENT: positiveInt().default('50'),
+    GATEWAY_BREAKER_ERROR_PERCENT: positiveInt().default('10'),
     GATEWAY_BREAKER_WINDOW_MS: positiveInt().default('10000'),
     GATEWAY_BREAKER_VOLUME: positiveInt().default('20'),
     GATEWAY_BREAKER_RESET_MS: positiveInt().default('5000'),
