@@ -29,6 +29,8 @@ export async function handleKeyCommand(message: AnyMessage, ctx: HandlerContext)
     case MessageTypes.KeyRegisteredV1:
     case MessageTypes.KeyCommandRejectedV1:
     case MessageTypes.AuditRecordAppendedV1:
+    case MessageTypes.CryptoOperationRecordedV1:
+    case MessageTypes.GatewayBreakerStateChangedV1:
       await ctx.outbox([
         createMessage({
           type: MessageTypes.KeyCommandRejectedV1,
