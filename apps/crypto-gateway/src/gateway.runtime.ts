@@ -69,6 +69,7 @@ export class GatewayRuntime {
       return new ClusterRuntime(settings, env, breaker, new Bulkhead({ maxConcurrent: settings.maxInFlight, maxQueue: config.bulkheadQueue }));
     });
     const fleet = new ClusterFleet(clusters);
+    if (clusters.length === 0) logger.warn({ clustersFile: config.clustersFile }, 'no clusters configured: every key operation will answer UNAVAILABLE');
     registerPkcs11Gauges(metrics, fleet);
     for (const cluster of clusters) {
       // A cluster that cannot log in at start stays out until its breaker lets a probe through.

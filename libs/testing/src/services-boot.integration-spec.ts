@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { builtEntry, deleteTopicsWithPrefix, dropSchemas, freePort, infraEnv, runToExit, startService } from './index';
+import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, dropSchemas, freePort, infraEnv, runToExit, startService } from './index';
 
 /**
  * Every service as a real process from `dist/` (build first: `npx nx run-many -t build`):
@@ -24,9 +26,18 @@ const SERVICES = [
   { app: 'audit-service', schema: `it_${suite}_audit`, checks: DATA_CHECKS, kafka: true },
 ] as const;
 
+// The crypto gateway's own files: development certificates, the development policy, and a
+// clusters file with no cluster (booting needs no HSM; key operations would answer UNAVAILABLE).
+const gatewayDir = join(tmpdir(), `it-${suite}-gateway`);
+
 /** The whole environment of a service process: nothing leaks in from the test runner's. */
-function envFor(schema: string | undefined): NodeJS.ProcessEnv {
+async function envFor(schema: string | undefined): Promise<NodeJS.ProcessEnv> {
   return {
+    GATEWAY_TLS_DIR: join(gatewayDir, 'pki'),
+    GATEWAY_POLICY_FILE: join(WORKSPACE_ROOT, 'tools/pki/dev-policy.json'),
+    GATEWAY_CLUSTERS_FILE: join(gatewayDir, 'clusters.json'),
+    GATEWAY_STATE_DIR: join(gatewayDir, 'state'),
+    GATEWAY_GRPC_PORT: String(await freePort()),
     PATH: process.env['PATH'],
     KAFKA_BROKERS: infraEnv('KAFKA_BROKERS'),
     DATABASE_URL: infraEnv('DATABASE_URL'),
@@ -39,13 +50,20 @@ function envFor(schema: string | undefined): NodeJS.ProcessEnv {
 }
 
 describe('every service process', () => {
+  beforeAll(() => {
+    mkdirSync(gatewayDir, { recursive: true });
+    execFileSync('bash', [join(WORKSPACE_ROOT, 'tools/pki/dev-pki.sh'), join(gatewayDir, 'pki')], { stdio: 'ignore' });
+    writeFileSync(join(gatewayDir, 'clusters.json'), JSON.stringify({ clusters: [], rings: {}, keys: [] }));
+  }, 60_000);
+
   afterAll(async () => {
+    rmSync(gatewayDir, { recursive: true, force: true });
     await dropSchemas(infraEnv('DATABASE_URL'), SERVICES.flatMap((s) => (s.schema ? [s.schema] : [])));
     await deleteTopicsWithPrefix(infraEnv('KAFKA_BROKERS').split(','), prefix);
   });
 
   it.each(SERVICES)('$app boots healthy, serves metrics, logs JSON and exits 0 within 10 s of SIGTERM', async ({ app, schema, checks }) => {
-    const sut = await startService({ entry: builtEntry(app), env: envFor(schema), port: await freePort() });
+    const sut = await startService({ entry: builtEntry(app), env: await envFor(schema), port: await freePort() });
 
     const health = await fetch(`${sut.url}/health`);
     expect(health.status).toBe(200);
@@ -66,23 +84,23 @@ describe('every service process', () => {
   });
 
   it('a service also exits 0 on SIGINT', async () => {
-    const sut = await startService({ entry: builtEntry('crypto-gateway'), env: envFor(undefined), port: await freePort() });
+    const sut = await startService({ entry: builtEntry('crypto-gateway'), env: await envFor(undefined), port: await freePort() });
     expect(await sut.stop('SIGINT', 10_000)).toMatchObject({ code: 0, signal: null });
   });
 
   it.each(SERVICES.filter((s) => s.kafka))('$app refuses to start without KAFKA_BROKERS and says so on stderr', async ({ app, schema }) => {
-    const { KAFKA_BROKERS: _omitted, ...env } = envFor(schema);
+    const { KAFKA_BROKERS: _omitted, ...env } = await envFor(schema);
     const exit = await runToExit(builtEntry(app), [], env, 10_000);
     expect(exit).toMatchObject({ code: 1, stdout: '', stderr: `[${app}] configuration error: KAFKA_BROKERS: required\n` });
   });
 
   it('cloudhsm-local refuses a bad port and says so on stderr', async () => {
-    const exit = await runToExit(builtEntry('cloudhsm-local'), [], { ...envFor(undefined), HTTP_PORT: 'eighty' }, 10_000);
+    const exit = await runToExit(builtEntry('cloudhsm-local'), [], { ...(await envFor(undefined)), HTTP_PORT: 'eighty' }, 10_000);
     expect(exit).toMatchObject({ code: 1, stderr: '[cloudhsm-local] configuration error: HTTP_PORT: expected an integer 1-65535, got "eighty"\n' });
   });
 
   it('a data service refuses a malformed DATABASE_URL without printing its password', async () => {
-    const exit = await runToExit(builtEntry('key-service'), [], { ...envFor(undefined), DATABASE_URL: 'mysql://root:hunter2@db/x' }, 10_000);
+    const exit = await runToExit(builtEntry('key-service'), [], { ...(await envFor(undefined)), DATABASE_URL: 'mysql://root:hunter2@db/x' }, 10_000);
     expect(exit).toMatchObject({
       code: 1,
       stderr: '[key-service] configuration error: DATABASE_URL: expected postgres://user:password@host:port/database, got "mysql://***@db/x"\n',
