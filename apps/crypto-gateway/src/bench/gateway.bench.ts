@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   );
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${httpPort}`;
-  const gateway: ChildProcess = spawn(process.execPath, [join(root, 'dist/apps/crypto-gateway/src/main.js')], {
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const gateway: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps/crypto-gateway/src/main.js')], {
     env: {
       PATH: process.env['PATH'],
       SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
@@ -112,7 +114,9 @@ async function main(): Promise<void> {
     const searchesBefore = await metric(url, 'keyfleet_gateway_pkcs11_object_searches');
     let gatewayOps = 0;
     const results: OperationResult[] = [];
-    for (const c of cases) {
+    // BENCH_ONLY: a substring of the operation names to run (profiling); resilience runs only without it.
+    const only = process.env['BENCH_ONLY'];
+    for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       process.stdout.write(`[bench] ${c.name}: baseline... `);
       const baseline = await closedLoop(CONCURRENCY, SECONDS, (w) => direct.run(w, c.direct, c.input));
       process.stdout.write(`${baseline.opsPerSecond.toFixed(0)}/s; gateway... `);
@@ -133,6 +137,7 @@ async function main(): Promise<void> {
     const logins = (await metric(url, 'keyfleet_gateway_pkcs11_logins')) - loginsBefore;
     const searches = (await metric(url, 'keyfleet_gateway_pkcs11_object_searches')) - searchesBefore;
 
+    if (only) return;
     // Resilience: two clusters holding the key, 50/50; 20% injected errors on one under constant load.
     const admin = createGatewayClient('HsmAdmin', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'key-service') });
     await admin.call.SetRoutingWeights({ ring: 'main', weights: { 'bench-a': 50, 'bench-b': 50 } });
