@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify as nodeVerify, constants } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
@@ -50,13 +50,19 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     estate = await createGatewayEstate('gw', ['blue', 'green'], [90, 10], POOL_SIZE);
     pki = join(estate.dir, 'pki');
     execFileSync('bash', [join(WORKSPACE_ROOT, 'tools/pki/dev-pki.sh'), pki, '--client', 'app-other'], { stdio: 'ignore' });
+    // A third cluster whose token does not exist: the gateway must start anyway and keep it out of service.
+    const file = JSON.parse(readFileSync(estate.clustersFile, 'utf8')) as { clusters: object[]; rings: Record<string, object>; keys: object[] };
+    file.clusters.push({ id: 'ghost', tokenLabel: 'no-such-token', secretId: estate.clusters[0]?.secretId, poolSize: 2 });
+    file.rings['ghost'] = { writeCluster: 'ghost', weights: { ghost: 100 } };
+    file.keys.push({ alias: 'ghost-key', ring: 'ghost', spec: 'AES_256', usage: 'ENCRYPT_DECRYPT', currentVersion: 1, versions: [{ version: 1, label: 'orders/v1', clusters: ['ghost'] }] });
+    writeFileSync(estate.clustersFile, JSON.stringify(file));
     const policyFile = join(estate.dir, 'policy.json');
     writeFileSync(
       policyFile,
       JSON.stringify({
         callers: {
           'spiffe://keyfleet.local/app/app-demo': {
-            keys: ['orders', 'receipts', 'statements', 'sessions', 'disabled', 'missing'],
+            keys: ['orders', 'receipts', 'statements', 'sessions', 'disabled', 'missing', 'ghost-key'],
             operations: ['encrypt', 'decrypt', 'generate-data-key', 'generate-data-key-without-plaintext', 'sign', 'verify', 'generate-mac', 'verify-mac', 'get-public-key', 'generate-random'],
           },
           'spiffe://keyfleet.local/app/app-other': { keys: ['receipts'], operations: ['verify'] },
@@ -178,6 +184,13 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(await grpcCode(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.alloc(2 * 1024 * 1024) }))).toMatch(/^RESOURCE_EXHAUSTED/);
   });
 
+  it('starts with a cluster whose token is missing, and keeps that cluster out of service', async () => {
+    const ghost = (await clusterStatus()).find((c) => c.clusterId === 'ghost') as ClusterStatusJson & { poolError?: string };
+
+    expect(ghost.poolError).toMatch(/^TOKEN_NOT_FOUND: /);
+    expect(await grpcCode(app.call.Encrypt({ keyAlias: 'ghost-key', plaintext: Buffer.from('x') }))).toBe('UNAVAILABLE: the cluster failed the request');
+  });
+
   it('denies callers the policy does not allow, and HsmAdmin to applications', async () => {
     const other = client('app-other');
     const appAdmin = adminClient('app-demo');
@@ -186,7 +199,7 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
       expect(await grpcCode(encrypt(other))).toMatch(/^PERMISSION_DENIED: /);
       expect(await grpcCode(appAdmin.call.GetClusterStatus({}))).toMatch(/^PERMISSION_DENIED: /);
       const adminStatus = await serviceAdmin.call.GetClusterStatus({});
-      expect((adminStatus['clusters'] as { clusterId: string }[]).map((c) => c.clusterId).sort()).toEqual(['blue', 'green']);
+      expect((adminStatus['clusters'] as { clusterId: string }[]).map((c) => c.clusterId).sort()).toEqual(['blue', 'ghost', 'green']);
     } finally {
       other.close();
       appAdmin.close();
@@ -199,7 +212,7 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     const results = await Promise.all(Array.from({ length: 600 }, (_, i) => encrypt(app, Buffer.from(`m${i}`))));
     expect(results).toHaveLength(600);
 
-    for (const cluster of await clusterStatus()) {
+    for (const cluster of (await clusterStatus()).filter((c) => c.clusterId !== 'ghost')) {
       expect(cluster.pool.open).toBeLessThanOrEqual(POOL_SIZE);
       expect(cluster.crypto.logins).toBe(1);
       // One search per key label and object class, whatever the number of operations.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { ClusterHandle } from '@keyfleet/gateway';
-import { FaultInjector, HsmCrypto, LoginMarker, Pkcs11Module, SessionPool, type SessionPoolStats } from '@keyfleet/hsm';
+import type { ClusterCrypto, ClusterHandle } from '@keyfleet/gateway';
+import { FaultInjector, HsmCrypto, LoginMarker, Pkcs11Counters, Pkcs11Module, SessionPool, toHsmException, type HsmException, type SessionPoolStats } from '@keyfleet/hsm';
 import type { Bulkhead, ClusterBreaker } from '@keyfleet/resilience';
 import type { ClusterPoolConfig } from '../config/crypto-gateway.config';
 import type { SecretsCredentials } from './secrets-credentials';
@@ -23,6 +23,9 @@ interface PoolBundle {
 
 const shared = new Map<string, Pkcs11Module>();
 
+/** How long a cluster whose pool could not be built waits before the next attempt. */
+const REBUILD_INTERVAL_MS = 5_000;
+
 /**
  * One cluster as the gateway runs it: its session pool (one crypto user), behind a bulkhead
  * and a circuit breaker. `reconnect` switches the pool to other credentials (another crypto
@@ -35,23 +38,38 @@ export class ClusterRuntime implements ClusterHandle {
   /** Attempts on this cluster, and how many failed (any reason). */
   operations = 0;
   failures = 0;
-  private current: PoolBundle;
+  private current: PoolBundle | undefined;
+  private wanted: ClusterPoolConfig;
+  private buildError: HsmException | undefined;
+  private lastBuild = 0;
 
+  /**
+   * A pool that cannot be built (token missing, library not loadable) does not stop the
+   * gateway: the cluster answers with that error (which opens its breaker, so routing skips
+   * it) and the pool is built again at most every 5 s, when traffic asks for it.
+   */
   constructor(
     settings: ClusterPoolConfig,
     private readonly env: PoolEnvironment,
     readonly breaker: ClusterBreaker,
     readonly bulkhead: Bulkhead,
   ) {
-    this.current = this.build(settings);
+    this.wanted = settings;
+    this.tryBuild();
   }
 
   get id(): string {
-    return this.current.settings.id;
+    return this.wanted.id;
   }
 
-  get crypto(): HsmCrypto {
-    return this.current.crypto;
+  get crypto(): ClusterCrypto {
+    if (!this.current && Date.now() - this.lastBuild >= REBUILD_INTERVAL_MS) this.tryBuild();
+    return this.current?.crypto ?? unavailableCrypto(this.buildError);
+  }
+
+  /** Why the pool could not be built, if it could not. */
+  get startError(): HsmException | undefined {
+    return this.current ? undefined : this.buildError;
   }
 
   get unavailable(): boolean {
@@ -59,12 +77,12 @@ export class ClusterRuntime implements ClusterHandle {
   }
 
   get settings(): ClusterPoolConfig {
-    return this.current.settings;
+    return this.wanted;
   }
 
-  /** The PKCS#11 counters of the current pool's library instance. */
-  get counters(): Pkcs11Module['counters'] {
-    return this.current.module.counters;
+  /** The PKCS#11 counters of the current pool's library instance (zero while there is none). */
+  get counters(): Pkcs11Counters {
+    return this.current?.module.counters ?? new Pkcs11Counters();
   }
 
   guard<T>(work: () => Promise<T>): Promise<T> {
@@ -77,20 +95,22 @@ export class ClusterRuntime implements ClusterHandle {
 
   /** Logs the pool in ahead of traffic (one session), so a bad credential shows at start. */
   async warm(): Promise<void> {
-    await this.current.crypto.random(1);
+    await this.crypto.random(1);
   }
 
   /** Moves the cluster to another crypto user or password (from `secretId`, `tokenLabel`); drains the old pool. */
   async reconnect(change: Partial<Pick<ClusterPoolConfig, 'secretId' | 'tokenLabel'>>): Promise<void> {
     const old = this.current;
-    this.current = this.build({ ...old.settings, ...change });
-    await this.retire(old);
+    const next = this.build({ ...this.wanted, ...change });
+    this.wanted = next.settings;
+    this.current = next;
+    if (old) await this.retire(old);
   }
 
   stats(): { pool: SessionPoolStats; breaker: string; inFlight: number; queued: number; crypto: { logins: number; objectSearches: number } } {
-    const { logins, objectSearches } = this.current.module.counters;
+    const { logins, objectSearches } = this.counters;
     return {
-      pool: this.current.pool.stats(),
+      pool: this.current?.pool.stats() ?? { size: this.wanted.poolSize, open: 0, busy: 0, waiting: 0, loggedIn: false },
       breaker: this.breaker.state,
       inFlight: this.bulkhead.inFlight,
       queued: this.bulkhead.queued,
@@ -101,7 +121,17 @@ export class ClusterRuntime implements ClusterHandle {
   async close(): Promise<void> {
     this.breaker.shutdown();
     this.bulkhead.close();
-    await this.retire(this.current);
+    if (this.current) await this.retire(this.current);
+  }
+
+  private tryBuild(): void {
+    this.lastBuild = Date.now();
+    try {
+      this.current = this.build(this.wanted);
+      this.buildError = undefined;
+    } catch (err) {
+      this.buildError = toHsmException(err, `starting the pool of ${this.wanted.id}`);
+    }
   }
 
   private build(settings: ClusterPoolConfig): PoolBundle {
@@ -124,6 +154,12 @@ export class ClusterRuntime implements ClusterHandle {
     await bundle.pool.close();
     if (bundle.settings.isolatedModule) bundle.module.close();
   }
+}
+
+/** The crypto of a cluster without a pool: every call fails with the reason the pool could not be built. */
+function unavailableCrypto(reason: HsmException | undefined): ClusterCrypto {
+  const fail = () => Promise.reject(reason ?? new Error('the cluster pool is not available'));
+  return { encrypt: fail, decrypt: fail, sign: fail, verify: fail, mac: fail, verifyMac: fail, random: fail, publicKey: fail };
 }
 
 function sharedModule(libraryPath: string): Pkcs11Module {

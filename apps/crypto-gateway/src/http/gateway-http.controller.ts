@@ -21,7 +21,14 @@ export class GatewayHttpController {
   @Get('status')
   status() {
     return {
-      clusters: this.fleet.all().map((c) => ({ clusterId: c.id, ...c.stats(), operations: c.operations, failures: c.failures, faults: c.faults.active })),
+      clusters: this.fleet.all().map((c) => ({
+        clusterId: c.id,
+        ...c.stats(),
+        operations: c.operations,
+        failures: c.failures,
+        faults: c.faults.active,
+        ...(c.startError ? { poolError: c.startError.message } : {}),
+      })),
       rings: this.directory.rings(),
     };
   }
