@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from 'pino';
-import { MessageTypes, Topics, createMessage, encodeMessage, type CryptoOperationRecordedV1 } from '@keyfleet/contracts';
-import { GatewayCrypto, KeyDirectory, type OperationAudit, type RetryRunner } from '@keyfleet/gateway';
+import { MessageTypes, Topics } from '@keyfleet/contracts';
+import { GatewayCrypto, KeyDirectory, type RetryRunner } from '@keyfleet/gateway';
 import { MessagePublisher, MessagingMetrics, SpooledPublisher, createKafkaClient, provisionTopics } from '@keyfleet/messaging';
 import type { MetricsRegistry } from '@keyfleet/observability';
 import { Bulkhead, ClusterBreaker, RetryBudget, retry } from '@keyfleet/resilience';
+import { KafkaOperationAudit } from './audit/kafka-operation-audit';
 import { ClusterFleet } from './clusters/cluster-fleet';
 import { ClusterRuntime } from './clusters/cluster-runtime';
 import { countsAgainstCluster, failureClassifier } from './clusters/failure-classifier';
@@ -14,8 +15,6 @@ import { SecretsCredentials } from './clusters/secrets-credentials';
 import { readGatewayFile, type CryptoGatewayConfig } from './config/crypto-gateway.config';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
-
-const SOURCE = 'crypto-gateway';
 
 /**
  * Everything the gateway runs, built from its configuration: key directory, one cluster
@@ -89,46 +88,6 @@ export class GatewayRuntime {
     await this.fleet.close();
     await this.spool.stop();
     await this.publisher.disconnect();
-  }
-}
-
-/** Audit records and gateway events to Kafka through the spool; also the operation metrics. */
-export class KafkaOperationAudit implements OperationAudit {
-  private readonly operations;
-  private readonly latency;
-
-  constructor(
-    private readonly spool: SpooledPublisher,
-    private readonly topicPrefix: string,
-    metrics: MetricsRegistry,
-  ) {
-    this.operations = metrics.counter({ name: 'gateway_operations_total', help: 'Crypto operations by operation and outcome', labelNames: ['operation', 'outcome'] });
-    this.latency = metrics.histogram({
-      name: 'gateway_operation_seconds',
-      help: 'Crypto operation latency',
-      labelNames: ['operation'],
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
-    });
-  }
-
-  get accepting(): boolean {
-    return this.spool.accepting;
-  }
-
-  record(record: CryptoOperationRecordedV1): void {
-    this.operations.inc({ operation: record.operation, outcome: record.outcome });
-    this.latency.observe({ operation: record.operation }, record.latencyMicros / 1e6);
-    this.publishEvent(MessageTypes.CryptoOperationRecordedV1, record.keyAlias ?? 'random', record);
-  }
-
-  publishEvent<T extends typeof MessageTypes.CryptoOperationRecordedV1 | typeof MessageTypes.GatewayBreakerStateChangedV1>(
-    type: T,
-    subject: string,
-    data: Parameters<typeof createMessage<T>>[0]['data'],
-  ): void {
-    const message = createMessage({ type, source: SOURCE, subject, actor: { kind: 'service', id: SOURCE }, data });
-    const topic = type === MessageTypes.CryptoOperationRecordedV1 ? Topics.CryptoOps : Topics.GatewayEvents;
-    this.spool.submit({ topic: `${this.topicPrefix}${topic}`, key: subject, value: encodeMessage(message) });
   }
 }
 
