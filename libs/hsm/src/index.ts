@@ -10,3 +10,5 @@ export { AesGcmMechanism, DIGEST_BYTES, DigestSignatureMechanism, HmacMechanism,
 export { Pkcs11Counters, Pkcs11Module, type Pkcs11ModuleOptions } from './lib/module/pkcs11-module';
 export { isCkr, toHsmException } from './lib/pkcs11-error.mapper';
 export { SessionPool, type SessionPoolOptions, type SessionPoolStats } from './lib/session/session-pool';
+export { CloudHsmCliAdmin, parseKey, type CliAttributes, type CliKey, type CliUser, type KeyFilter, type UnwrapKeyClass, type WrapHash, type WrapMechanism } from './lib/cli/cloudhsm-cli.admin';
+export { ProcessCloudHsmCli, cliFailure, type CliLogin, type CloudHsmCliRunner, type ProcessCloudHsmCliOptions } from './lib/cli/cloudhsm-cli.runner';

@@ -43,6 +43,14 @@ function classifyHsm(err: HsmException): ReturnType<FailureClassifier['classify'
       return { retryable: false, code: GatewayExceptionCode.DeadlineExceeded, reason: 'the deadline passed before the HSM answered' };
     case HsmExceptionCode.LoginFailed:
       return { retryable: true, code: GatewayExceptionCode.Unavailable, reason: 'the gateway cannot log in to the cluster' };
+    case HsmExceptionCode.CommandRefused:
+      return { retryable: false, code: GatewayExceptionCode.FailedPrecondition, reason: err.message };
+    case HsmExceptionCode.AlreadyExists:
+      return { retryable: false, code: GatewayExceptionCode.AlreadyExists, reason: err.message };
+    case HsmExceptionCode.UserNotFound:
+      return { retryable: false, code: GatewayExceptionCode.NotFound, reason: err.message };
+    case HsmExceptionCode.CliUnavailable:
+      return { retryable: true, code: GatewayExceptionCode.Unavailable, reason: 'the cluster\'s admin interface (cloudhsm-cli) did not answer' };
     case HsmExceptionCode.ModuleLoadFailed:
     case HsmExceptionCode.TokenNotFound:
     case HsmExceptionCode.NotLoggedIn:

@@ -11,6 +11,7 @@ describe(toGrpcError.name, () => {
     const expected: Record<GatewayExceptionCode, status> = {
       [GatewayExceptionCode.InvalidArgument]: status.INVALID_ARGUMENT,
       [GatewayExceptionCode.NotFound]: status.NOT_FOUND,
+      [GatewayExceptionCode.AlreadyExists]: status.ALREADY_EXISTS,
       [GatewayExceptionCode.PermissionDenied]: status.PERMISSION_DENIED,
       [GatewayExceptionCode.FailedPrecondition]: status.FAILED_PRECONDITION,
       [GatewayExceptionCode.ResourceExhausted]: status.RESOURCE_EXHAUSTED,

@@ -29,6 +29,8 @@ export function statusOf(code: GatewayExceptionCode): status {
       return status.INVALID_ARGUMENT;
     case GatewayExceptionCode.NotFound:
       return status.NOT_FOUND;
+    case GatewayExceptionCode.AlreadyExists:
+      return status.ALREADY_EXISTS;
     case GatewayExceptionCode.PermissionDenied:
       return status.PERMISSION_DENIED;
     case GatewayExceptionCode.FailedPrecondition:

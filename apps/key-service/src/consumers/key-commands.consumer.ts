@@ -31,6 +31,7 @@ export async function handleKeyCommand(message: AnyMessage, ctx: HandlerContext)
     case MessageTypes.AuditRecordAppendedV1:
     case MessageTypes.CryptoOperationRecordedV1:
     case MessageTypes.GatewayBreakerStateChangedV1:
+    case MessageTypes.GatewayAdminActionRecordedV1:
       await ctx.outbox([
         createMessage({
           type: MessageTypes.KeyCommandRejectedV1,

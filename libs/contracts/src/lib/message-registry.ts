@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { auditRecordAppendedV1Schema } from './messages/audit.messages';
-import { cryptoOperationRecordedV1Schema, gatewayBreakerStateChangedV1Schema } from './messages/gateway.messages';
+import { cryptoOperationRecordedV1Schema, gatewayAdminActionRecordedV1Schema, gatewayBreakerStateChangedV1Schema } from './messages/gateway.messages';
 import {
   keyCommandRejectedV1Schema,
   keyCreateRequestedV1Schema,
@@ -21,6 +21,7 @@ export const MessageTypes = Object.freeze({
   AuditRecordAppendedV1: 'keyfleet.audit.record-appended.v1',
   CryptoOperationRecordedV1: 'keyfleet.crypto.operation-recorded.v1',
   GatewayBreakerStateChangedV1: 'keyfleet.gateway.breaker-state-changed.v1',
+  GatewayAdminActionRecordedV1: 'keyfleet.gateway.admin-action-recorded.v1',
 } as const);
 
 export type MessageType = (typeof MessageTypes)[keyof typeof MessageTypes];
@@ -38,6 +39,7 @@ export const MESSAGE_REGISTRY = Object.freeze({
   [MessageTypes.AuditRecordAppendedV1]: { topic: Topics.AuditRecords, schema: auditRecordAppendedV1Schema },
   [MessageTypes.CryptoOperationRecordedV1]: { topic: Topics.CryptoOps, schema: cryptoOperationRecordedV1Schema },
   [MessageTypes.GatewayBreakerStateChangedV1]: { topic: Topics.GatewayEvents, schema: gatewayBreakerStateChangedV1Schema },
+  [MessageTypes.GatewayAdminActionRecordedV1]: { topic: Topics.GatewayEvents, schema: gatewayAdminActionRecordedV1Schema },
 } satisfies { readonly [T in MessageType]: MessageDefinition<z.ZodTypeAny> });
 
 /** The payload (`data`) type of each message type. */

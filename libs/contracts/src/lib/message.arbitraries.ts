@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { SPEC_VERSION } from './envelope.schema';
 import { MessageTypes, type MessagePayloads, type MessageType } from './message-registry';
 import type { AnyMessage } from './message';
-import { cryptoOperationSchema, operationOutcomeSchema } from './messages/gateway.messages';
+import { cryptoOperationSchema, gatewayAdminActionSchema, operationOutcomeSchema } from './messages/gateway.messages';
 import { keyTypeSchema, keyUsageSchema } from './messages/key.messages';
 
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
@@ -63,6 +63,19 @@ const payloads: { [T in MessageType]: fc.Arbitrary<MessagePayloads[T]> } = {
     to: fc.constantFrom('closed' as const, 'open' as const, 'half-open' as const),
     errorPercentage: fc.double({ min: 0, max: 100, noNaN: true }),
   }),
+  [MessageTypes.GatewayAdminActionRecordedV1]: fc.record(
+    {
+      action: fc.constantFrom(...gatewayAdminActionSchema.options),
+      caller: text(256),
+      clusterId: fc.stringMatching(/^cluster-[a-z0-9]{11}$/),
+      keyAlias: alias,
+      keyVersion: fc.integer({ min: 1, max: 1_000_000 }),
+      username: fc.stringMatching(/^[a-z][a-z0-9_]{0,30}$/),
+      outcome: fc.constantFrom(...operationOutcomeSchema.options),
+      latencyMicros: fc.integer({ min: 0, max: 2 ** 31 }),
+    },
+    { requiredKeys: ['action', 'caller', 'outcome', 'latencyMicros'] },
+  ),
 };
 
 /** Any valid keyfleet message, of any known type. */

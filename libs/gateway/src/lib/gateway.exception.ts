@@ -8,6 +8,7 @@ import { KeyfleetException } from '@keyfleet/errors';
 export enum GatewayExceptionCode {
   InvalidArgument = 'INVALID_ARGUMENT',
   NotFound = 'NOT_FOUND',
+  AlreadyExists = 'ALREADY_EXISTS',
   PermissionDenied = 'PERMISSION_DENIED',
   FailedPrecondition = 'FAILED_PRECONDITION',
   ResourceExhausted = 'RESOURCE_EXHAUSTED',

@@ -34,6 +34,14 @@ export enum HsmExceptionCode {
   InjectedFault = 'INJECTED_FAULT',
   /** Any other CKR_* value: not retried. */
   DeviceError = 'DEVICE_ERROR',
+  /** cloudhsm-cli refused an admin command (the reason says why: ownership, quota, limited-write mode...). */
+  CommandRefused = 'COMMAND_REFUSED',
+  /** cloudhsm-cli: the user, key or label to create already exists. */
+  AlreadyExists = 'ALREADY_EXISTS',
+  /** cloudhsm-cli: no such user on the cluster. */
+  UserNotFound = 'USER_NOT_FOUND',
+  /** cloudhsm-cli could not be run or did not answer (missing executable, timeout, unreadable output). */
+  CliUnavailable = 'CLI_UNAVAILABLE',
 }
 
 /** What a caller should do about each code. */
@@ -54,6 +62,10 @@ export const HSM_ERROR_TRAITS: Readonly<Record<HsmExceptionCode, { readonly retr
   [HsmExceptionCode.PoolClosed]: { retryable: true, replaceSession: false },
   [HsmExceptionCode.InjectedFault]: { retryable: true, replaceSession: false },
   [HsmExceptionCode.DeviceError]: { retryable: false, replaceSession: true },
+  [HsmExceptionCode.CommandRefused]: { retryable: false, replaceSession: false },
+  [HsmExceptionCode.AlreadyExists]: { retryable: false, replaceSession: false },
+  [HsmExceptionCode.UserNotFound]: { retryable: false, replaceSession: false },
+  [HsmExceptionCode.CliUnavailable]: { retryable: true, replaceSession: false },
 });
 
 /** The one exception of `@keyfleet/hsm`. Never carries a PIN, key material or data. */

@@ -21,6 +21,7 @@ export const operationOutcomeSchema = z.enum([
   'ok',
   'INVALID_ARGUMENT',
   'NOT_FOUND',
+  'ALREADY_EXISTS',
   'PERMISSION_DENIED',
   'FAILED_PRECONDITION',
   'RESOURCE_EXHAUSTED',
@@ -62,3 +63,45 @@ export const gatewayBreakerStateChangedV1Schema = z.object({
   errorPercentage: z.number().min(0).max(100),
 });
 export type GatewayBreakerStateChangedV1 = z.infer<typeof gatewayBreakerStateChangedV1Schema>;
+
+/** The HsmAdmin actions, as audited (one per RPC). */
+export const gatewayAdminActionSchema = z.enum([
+  'generate-key',
+  'destroy-key',
+  'describe-key',
+  'list-keys',
+  'share-key',
+  'unshare-key',
+  'wrap-key',
+  'unwrap-key',
+  'import-public-key',
+  'replicate-key',
+  'create-crypto-user',
+  'delete-crypto-user',
+  'list-crypto-users',
+  'change-password',
+  'set-routing-weights',
+  'switch-crypto-user',
+  'drain-cluster',
+  'resume-cluster',
+  'cluster-status',
+]);
+export type GatewayAdminAction = z.infer<typeof gatewayAdminActionSchema>;
+
+/**
+ * Event: the gateway ran (or refused) one HsmAdmin request. Subject: the key alias, else the
+ * cluster id, else `gateway`. Names what was acted on, never a password, PIN, wrapped key or
+ * other material.
+ */
+export const gatewayAdminActionRecordedV1Schema = z.object({
+  action: gatewayAdminActionSchema,
+  caller: z.string().min(1).max(256),
+  clusterId: z.string().max(64).optional(),
+  keyAlias: z.string().max(256).optional(),
+  keyVersion: z.number().int().min(1).optional(),
+  /** A crypto user acted on (created, deleted, shared with, switched to). */
+  username: z.string().max(64).optional(),
+  outcome: operationOutcomeSchema,
+  latencyMicros: z.number().int().min(0),
+});
+export type GatewayAdminActionRecordedV1 = z.infer<typeof gatewayAdminActionRecordedV1Schema>;

@@ -497,7 +497,7 @@ export class CloudHsmCli {
    * wrap with padding (RFC 5649) of the payload (PKCS#8 for private keys, raw for secret keys).
    */
   private wrap(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    if (!['rsa-aes', 'rsa-oaep', 'aes-gcm'].includes(mechanism)) throw new CliError(`cloudhsm-local wraps with rsa-aes, rsa-oaep and aes-gcm, not ${mechanism}`);
+    if (!['rsa-aes', 'rsa-oaep', 'aes-gcm', 'aes-zero-pad'].includes(mechanism)) throw new CliError(`cloudhsm-local wraps with rsa-aes, rsa-oaep, aes-gcm and aes-zero-pad, not ${mechanism}`);
     const { data } = this.hsmData(flags);
     const user = this.login(data, env, ['crypto-user']);
     const payload = this.singleKey(data, flags, user, 'payload-filter');
@@ -506,6 +506,15 @@ export class CloudHsmCli {
     if (payload.attributes['extractable'] !== true) throw new CliError('The payload key is not extractable');
     if (payload.attributes['class'] === 'public-key') throw new CliError('Public keys are not wrapped: export them instead');
     const material = unsealMaterial(data, payload.sealed);
+    if (mechanism === 'aes-zero-pad') {
+      if (wrapping.attributes['key-type'] !== 'aes' || wrapping.attributes['wrap'] !== true || wrapping.owner !== user.username) {
+        throw new CliError('The wrapping key must be an AES key of yours with wrap=true');
+      }
+      // AES key wrap with padding (RFC 5649): the alternative IV A65959A6 and the payload's length.
+      const kwp = createCipheriv(`id-aes${Number(wrapping.attributes['key-length-bytes']) * 8}-wrap-pad`, unsealMaterial(data, wrapping.sealed), Buffer.from('a65959a6', 'hex'));
+      const wrapped = Buffer.concat([kwp.update(material), kwp.final()]);
+      return { payload_key_reference: payload.ref, wrapping_key_reference: wrapping.ref, wrapped_key_data: wrapped.toString('base64') };
+    }
     if (mechanism === 'aes-gcm') {
       if (wrapping.attributes['key-type'] !== 'aes' || wrapping.attributes['wrap'] !== true || wrapping.owner !== user.username) {
         throw new CliError('The wrapping key must be an AES key of yours with wrap=true');
@@ -547,7 +556,7 @@ export class CloudHsmCli {
    * owner of an RSA private key with unwrap=true unwraps; the result is its key, local=false.
    */
   private unwrap(mechanism: string, flags: Flags, env: CliRequest['env']) {
-    if (!['rsa-aes', 'rsa-oaep', 'aes-gcm'].includes(mechanism)) throw new CliError(`cloudhsm-local unwraps with rsa-aes, rsa-oaep and aes-gcm, not ${mechanism}`);
+    if (!['rsa-aes', 'rsa-oaep', 'aes-gcm', 'aes-zero-pad'].includes(mechanism)) throw new CliError(`cloudhsm-local unwraps with rsa-aes, rsa-oaep, aes-gcm and aes-zero-pad, not ${mechanism}`);
     const { cluster, data } = this.hsmData(flags);
     const owner = this.login(data, env, ['crypto-user']);
     this.assertWritable(cluster);
@@ -561,7 +570,15 @@ export class CloudHsmCli {
     if (label.length < 1 || label.length > 127) throw new CliError('Invalid label: 1 to 127 characters');
     const blob = Buffer.from(one(flags, 'data') ?? '', 'base64');
     let material: Buffer;
-    if (mechanism === 'aes-gcm') {
+    if (mechanism === 'aes-zero-pad') {
+      if (unwrapping.attributes['key-type'] !== 'aes' || unwrapping.attributes['unwrap'] !== true) throw new CliError('The unwrapping key must be an AES key with unwrap=true');
+      try {
+        const kwp = createDecipheriv(`id-aes${Number(unwrapping.attributes['key-length-bytes']) * 8}-wrap-pad`, unsealMaterial(data, unwrapping.sealed), Buffer.from('a65959a6', 'hex'));
+        material = Buffer.concat([kwp.update(blob), kwp.final()]);
+      } catch {
+        throw new CliError('Unwrap failed: the data does not decrypt with this key and mechanism');
+      }
+    } else if (mechanism === 'aes-gcm') {
       if (unwrapping.attributes['key-type'] !== 'aes' || unwrapping.attributes['unwrap'] !== true) throw new CliError('The unwrapping key must be an AES key with unwrap=true');
       const { aad, tagBytes } = gcmOptions(flags);
       const iv = Buffer.from((one(flags, 'iv') ?? '').replace(/^0x/, ''), 'hex');
