@@ -3,6 +3,7 @@ import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, typ
 import { APP_FILTER } from '@nestjs/core';
 import { isLoggedInElsewhere } from '@keyfleet/hsm';
 import { INSTANT_TIMINGS, LocalAws, REALISTIC_TIMINGS } from '@keyfleet/local-aws';
+import type { Logger } from 'pino';
 import type { CloudHsmLocalConfig } from './config/cloudhsm-local.config';
 import { AdminController } from './http/admin.controller';
 import { CloudHsmCliController } from './http/cloudhsm-cli.controller';
@@ -15,7 +16,7 @@ import { SoftHsmTokenMaterializer } from './softhsm/softhsm-token.materializer';
 /** The AWS JSON 1.1 endpoint (CloudHSMv2, Secrets Manager) and the admin controls, over one persisted state. */
 @Module({})
 export class AppModule implements NestModule {
-  static register(config: CloudHsmLocalConfig): DynamicModule {
+  static register(config: CloudHsmLocalConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       controllers: [AdminController, CloudHsmCliController],
@@ -33,6 +34,8 @@ export class AppModule implements NestModule {
               account: config.account,
               timings: config.timings === 'realistic' ? REALISTIC_TIMINGS : INSTANT_TIMINGS,
               hsmsPerRegion: config.hsmsPerRegion,
+              // An AWS caller sees only "internal error"; the cause is logged here, once.
+              onUnexpectedError: (err, target) => logger?.error({ err, target }, 'AWS API call failed unexpectedly'),
               ...(materializer ? { hsmListener: materializer } : {}),
               ...(config.loginDir
                 ? { loginProbe: { isLoggedIn: (clusterId: string, username: string) => isLoggedInElsewhere(config.loginDir ?? '', SoftHsmTokenMaterializer.label(clusterId, username)) } }

@@ -5,5 +5,5 @@ import { loadCloudHsmLocalConfig } from './config/cloudhsm-local.config';
 void bootstrapService({
   service: 'cloudhsm-local',
   loadConfig: loadCloudHsmLocalConfig,
-  module: (config) => AppModule.register(config),
+  module: (config, context) => AppModule.register(config, context.logger),
 });

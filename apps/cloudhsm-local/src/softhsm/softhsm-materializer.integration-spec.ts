@@ -364,4 +364,23 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
       module.C_Finalize();
     }
   });
+
+  it('keeps creating tokens after another process deleted a token this server had seen', async () => {
+    const outsider = `outsider-${randomBytes(3).toString('hex')}`;
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', outsider, '--so-pin', '12345678', '--pin', '12345678'], { stdio: 'ignore' });
+    const admin = ['admin', `admin:${passwords['admin']!}`] as const;
+    const create = (username: string) =>
+      runToExit(join(dirname(builtEntry('cloudhsm-local')), 'cli/cloudhsm-cli.main.js'), ['user', 'create', '--username', username, '--role', 'crypto-user', '--password', `${username}-pass-1`, '--cluster-id', clusterId], {
+        PATH: process.env['PATH'],
+        CLOUDHSM_LOCAL_ENDPOINT: sut.url,
+        CLOUDHSM_ROLE: admin[0],
+        CLOUDHSM_PIN: admin[1],
+      });
+    // The server reloads its slot list when it makes a token, so it now knows the outsider's...
+    expect((await create('app_one')).code).toBe(0);
+    execFileSync('softhsm2-util', ['--delete-token', '--token', outsider], { stdio: 'ignore' });
+    // ...whose slot it can no longer read once the outsider is gone (CKR_GENERAL_ERROR in SoftHSM2 2.6).
+    const second = await create('app_two');
+    expect(JSON.parse(second.output)).toEqual({ error_code: 0, data: { username: 'app_two', role: 'crypto-user' } });
+  });
 });

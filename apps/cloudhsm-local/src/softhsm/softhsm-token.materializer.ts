@@ -308,8 +308,20 @@ export class SoftHsmTokenMaterializer implements HsmChangeListener {
     }
   }
 
+  /**
+   * The slot of the token labelled `label`. A token another process deleted (tests remove
+   * their own tokens with softhsm2-util) leaves a slot this library instance can no longer
+   * read: C_GetTokenInfo fails with CKR_GENERAL_ERROR (measured, SoftHSM2 2.6). Such a slot
+   * is not the one looked for, so it is skipped rather than failing every later command.
+   */
   private findSlot(label: string): Buffer | undefined {
-    return this.module.C_GetSlotList(true).find((slot) => this.module.C_GetTokenInfo(slot).label.trim() === label);
+    return this.module.C_GetSlotList(true).find((slot) => {
+      try {
+        return this.module.C_GetTokenInfo(slot).label.trim() === label;
+      } catch {
+        return false;
+      }
+    });
   }
 
   private credentials(label: string): TokenCredentials {

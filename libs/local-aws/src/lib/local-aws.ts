@@ -33,6 +33,8 @@ export interface LocalAwsOptions {
   readonly hsmListener?: HsmChangeListener;
   /** Who is logged in (PKCS#11 login markers); nobody by default. */
   readonly loginProbe?: LoginProbe;
+  /** Told of every error an API call failed with that is not an AWS error (a bug): callers see only InternalFailure. */
+  readonly onUnexpectedError?: (err: unknown, target: string) => void;
 }
 
 /**
@@ -116,6 +118,7 @@ export class LocalAws {
       },
       () => this.save(),
       (target, region, input) => this.faults.apply(target, region, input),
+      options.onUnexpectedError,
     );
   }
 

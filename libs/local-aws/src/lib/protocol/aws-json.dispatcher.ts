@@ -40,6 +40,8 @@ export class AwsJsonDispatcher {
     private readonly afterOperation: (target: string) => void,
     /** Hook for injected faults (admin endpoint); throws to fail the call. */
     private readonly beforeOperation: (target: string, region: string, input: unknown) => Promise<void> = () => Promise.resolve(),
+    /** Told of an unexpected (non-AWS) error before it is answered as InternalFailure, so its cause is not lost. */
+    private readonly onUnexpected: (err: unknown, target: string) => void = () => undefined,
   ) {}
 
   async handle(request: AwsJsonRequest): Promise<AwsJsonResponse> {
@@ -65,6 +67,7 @@ export class AwsJsonDispatcher {
       this.afterOperation(request.target ?? '');
       return { status: 200, headers: this.headers(requestId), body: JSON.stringify(output ?? {}) };
     } catch (err) {
+      if (!(err instanceof LocalAwsException)) this.onUnexpected(err, request.target ?? '');
       const error =
         err instanceof LocalAwsException ? err : new LocalAwsException(E.CloudHsmInternalFailure, 'An internal error occurred', 500);
       return {
