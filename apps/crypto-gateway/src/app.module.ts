@@ -2,9 +2,11 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { GatewayCrypto } from '@keyfleet/gateway';
 import type { ObservabilityContext } from '@keyfleet/observability';
 import type { CryptoGatewayConfig } from './config/crypto-gateway.config';
-import { ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY, OPERATION_AUDIT } from './gateway.tokens';
+import { ADMIN_AUDIT, ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, KEY_ADMIN, KEY_DIRECTORY, OPERATION_AUDIT, USER_ADMIN } from './gateway.tokens';
 import { GatewayRuntime } from './gateway.runtime';
 import { CryptoController } from './grpc/crypto.controller';
+import { HsmAdminKeysController } from './grpc/hsm-admin-keys.controller';
+import { HsmAdminUsersController } from './grpc/hsm-admin-users.controller';
 import { HsmAdminController } from './grpc/hsm-admin.controller';
 import { GatewayHttpController } from './http/gateway-http.controller';
 
@@ -23,7 +25,7 @@ export class AppModule {
   static register(config: CryptoGatewayConfig, context: ObservabilityContext): DynamicModule {
     return {
       module: AppModule,
-      controllers: [CryptoController, HsmAdminController, GatewayHttpController],
+      controllers: [CryptoController, HsmAdminController, HsmAdminKeysController, HsmAdminUsersController, GatewayHttpController],
       providers: [
         { provide: FAULTS_ENABLED, useValue: config.faults },
         { provide: GatewayRuntime, useFactory: () => GatewayRuntime.start(config, context.logger, context.metrics) },
@@ -33,6 +35,9 @@ export class AppModule {
         { provide: CALLER_AUTHORIZER, useFactory: (rt: GatewayRuntime) => rt.authorizer, inject: [GatewayRuntime] },
         { provide: ADMIN_AUTHORIZER, useFactory: (rt: GatewayRuntime) => rt.authorizer, inject: [GatewayRuntime] },
         { provide: OPERATION_AUDIT, useFactory: (rt: GatewayRuntime) => rt.audit, inject: [GatewayRuntime] },
+        { provide: KEY_ADMIN, useFactory: (rt: GatewayRuntime) => rt.keyAdmin, inject: [GatewayRuntime] },
+        { provide: USER_ADMIN, useFactory: (rt: GatewayRuntime) => rt.userAdmin, inject: [GatewayRuntime] },
+        { provide: ADMIN_AUDIT, useFactory: (rt: GatewayRuntime) => rt.adminAudit, inject: [GatewayRuntime] },
         RuntimeCloser,
       ],
     };

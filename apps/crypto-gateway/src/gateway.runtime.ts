@@ -3,16 +3,20 @@ import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from 'pino';
 import { MessageTypes, Topics } from '@keyfleet/contracts';
-import { GatewayCrypto, KeyDirectory, type RetryRunner } from '@keyfleet/gateway';
+import { GatewayCrypto, KeyAdministration, UserAdministration, type KeyDirectory, type RetryRunner } from '@keyfleet/gateway';
+import { ProcessCloudHsmCli } from '@keyfleet/hsm';
 import { MessagePublisher, MessagingMetrics, SpooledPublisher, createKafkaClient, provisionTopics } from '@keyfleet/messaging';
 import type { MetricsRegistry } from '@keyfleet/observability';
 import { Bulkhead, ClusterBreaker, RetryBudget, retry } from '@keyfleet/resilience';
+import { AdminAudit } from './admin/admin-audit';
+import { CliClusterAdmins } from './admin/cli-cluster-admin';
 import { KafkaOperationAudit } from './audit/kafka-operation-audit';
 import { ClusterFleet } from './clusters/cluster-fleet';
 import { ClusterRuntime } from './clusters/cluster-runtime';
 import { countsAgainstCluster, failureClassifier } from './clusters/failure-classifier';
 import { SecretsCredentials } from './clusters/secrets-credentials';
 import { readGatewayFile, type CryptoGatewayConfig } from './config/crypto-gateway.config';
+import { DirectoryStore } from './keys/directory-store';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
 
@@ -28,13 +32,17 @@ export class GatewayRuntime {
     readonly crypto: GatewayCrypto,
     readonly authorizer: PolicyAuthorizer,
     readonly audit: KafkaOperationAudit,
+    readonly keyAdmin: KeyAdministration,
+    readonly userAdmin: UserAdministration,
+    readonly adminAudit: AdminAudit,
     private readonly publisher: MessagePublisher,
     private readonly spool: SpooledPublisher,
   ) {}
 
   static async start(config: CryptoGatewayConfig, logger: Logger, metrics: MetricsRegistry): Promise<GatewayRuntime> {
     const file = readGatewayFile(config.clustersFile);
-    const directory = new KeyDirectory({ rings: file.rings as never, keys: file.keys as never });
+    // Run-time changes (keys made or destroyed, weights) survive restarts in the state folder.
+    const directory = new DirectoryStore(join(config.hsm.stateDir, 'key-directory.json')).load({ rings: file.rings as never, keys: file.keys as never });
     const policy = CallerPolicy.fromFile(config.policyFile);
     const authorizer = new PolicyAuthorizer(policy);
 
@@ -81,7 +89,17 @@ export class GatewayRuntime {
         retry(({ index }) => work(index), { policy: config.retry, budget, isRetryable, ...(deadline !== undefined ? { deadline } : {}) }),
     };
     const crypto = new GatewayCrypto({ directory, clusters: fleet, retry: runner, failures: failureClassifier, audit });
-    return new GatewayRuntime(directory, fleet, crypto, authorizer, audit, publisher, spool);
+
+    // The admin plane: cloudhsm-cli as each cluster's pool user (keys) or admin (users).
+    const cli = config.cli
+      ? new ProcessCloudHsmCli({ executable: config.cli.executable, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CLOUDHSM_LOCAL_ENDPOINT: config.cli.localEndpoint } })
+      : undefined;
+    if (!cli) logger.warn('CLOUDHSM_CLI is not set: HsmAdmin key and crypto-user management will answer FAILED_PRECONDITION');
+    const admins = new CliClusterAdmins(cli, fleet, credentials);
+    const keyAdmin = new KeyAdministration({ directory, clusters: admins, handles: { invalidate: (clusterId, label) => fleet.get(clusterId)?.invalidateKey(label) } });
+    const userAdmin = new UserAdministration(admins, credentials);
+    const adminAudit = new AdminAudit(spool, config.kafka.topicPrefix);
+    return new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,12 @@ export const OPERATION_AUDIT = Symbol('OperationAudit');
 export const KEY_DIRECTORY = Symbol('KeyDirectory');
 /** Injection token of a boolean: may tests inject faults (GATEWAY_FAULTS=on)? */
 export const FAULTS_ENABLED = Symbol('FaultsEnabled');
+/** Injection token of the `KeyAdministration` (HsmAdmin key management). */
+export const KEY_ADMIN = Symbol('KeyAdministration');
+/** Injection token of the `UserAdministration` (HsmAdmin crypto users). */
+export const USER_ADMIN = Symbol('UserAdministration');
+/** Injection token of the `AdminAudit`. */
+export const ADMIN_AUDIT = Symbol('AdminAudit');
 /** Injection token of the `ClusterFleet`. */
 export const CLUSTER_FLEET = Symbol('ClusterFleet');
 

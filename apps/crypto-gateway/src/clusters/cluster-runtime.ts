@@ -39,6 +39,7 @@ export class ClusterRuntime implements ClusterHandle {
   operations = 0;
   failures = 0;
   private current: PoolBundle | undefined;
+  private draining = false;
   private wanted: ClusterPoolConfig;
   private buildError: HsmException | undefined;
   private lastBuild = 0;
@@ -72,8 +73,36 @@ export class ClusterRuntime implements ClusterHandle {
     return this.current ? undefined : this.buildError;
   }
 
+  /** True while the breaker is open or the cluster is drained: the router sends it nothing. */
   get unavailable(): boolean {
-    return this.breaker.state === 'open';
+    return this.draining || this.breaker.state === 'open';
+  }
+
+  /** True between `drain` and `resume`. */
+  get drained(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Takes the cluster out of routing (also as a retry's last resort) and waits until what it
+   * has in flight or queued is done, or `deadline` passes. @returns what was still running then
+   */
+  async drain(deadline: number): Promise<{ inFlight: number; queued: number }> {
+    this.draining = true;
+    while ((this.bulkhead.inFlight > 0 || this.bulkhead.queued > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { inFlight: this.bulkhead.inFlight, queued: this.bulkhead.queued };
+  }
+
+  /** Puts a drained cluster back into routing (its weights apply again). */
+  resume(): void {
+    this.draining = false;
+  }
+
+  /** Forgets the cached handles of a label (its objects changed: made, deleted, replicated). */
+  invalidateKey(label: string): void {
+    this.current?.pool.keys.invalidate(label);
   }
 
   get settings(): ClusterPoolConfig {
@@ -107,11 +136,21 @@ export class ClusterRuntime implements ClusterHandle {
     if (old) await this.retire(old);
   }
 
-  stats(): { pool: SessionPoolStats; breaker: string; inFlight: number; queued: number; crypto: { logins: number; objectSearches: number } } {
+  stats(): {
+    pool: SessionPoolStats;
+    breaker: string;
+    errorPercentage: number;
+    drained: boolean;
+    inFlight: number;
+    queued: number;
+    crypto: { logins: number; objectSearches: number };
+  } {
     const { logins, objectSearches } = this.counters;
     return {
       pool: this.current?.pool.stats() ?? { size: this.wanted.poolSize, open: 0, busy: 0, waiting: 0, loggedIn: false },
       breaker: this.breaker.state,
+      errorPercentage: this.breaker.errorPercentage,
+      drained: this.draining,
       inFlight: this.bulkhead.inFlight,
       queued: this.bulkhead.queued,
       crypto: { logins, objectSearches },

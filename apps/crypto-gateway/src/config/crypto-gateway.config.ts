@@ -43,6 +43,10 @@ export const cryptoGatewayConfigSchema = z
     GATEWAY_BULKHEAD_QUEUE: positiveInt().default('1024'),
     GATEWAY_AUDIT_FAIL_OPEN: z.enum(['on', 'off']).default('off'),
     GATEWAY_FAULTS: z.enum(['on', 'off']).default('off'),
+    /** cloudhsm-cli for the admin plane (AWS: /opt/cloudhsm/bin/cloudhsm-cli; locally bin/cloudhsm-cli). Unset: HsmAdmin key and user management answers FAILED_PRECONDITION. */
+    CLOUDHSM_CLI: z.string().min(1).optional(),
+    /** cloudhsm-local's endpoint, passed to its cloudhsm-cli (local mode only). */
+    CLOUDHSM_LOCAL_ENDPOINT: z.string().url().optional(),
   })
   .transform((env) => ({
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
@@ -63,6 +67,7 @@ export const cryptoGatewayConfigSchema = z
     bulkheadQueue: env.GATEWAY_BULKHEAD_QUEUE,
     auditFailOpen: env.GATEWAY_AUDIT_FAIL_OPEN === 'on',
     faults: env.GATEWAY_FAULTS === 'on',
+    cli: env.CLOUDHSM_CLI ? { executable: env.CLOUDHSM_CLI, localEndpoint: env.CLOUDHSM_LOCAL_ENDPOINT } : undefined,
   }));
 export type CryptoGatewayConfig = z.output<typeof cryptoGatewayConfigSchema>;
 
@@ -85,6 +90,10 @@ export const clusterPoolSchema = z.object({
   /** Load a private copy of the PKCS#11 library for this pool (SoftHSM2 caches PINs per instance). */
   isolatedModule: z.boolean().default(true),
   ivSource: z.enum(['caller', 'hsm']).default('caller'),
+  /** The CloudHSM cluster id cloudhsm-cli knows the cluster by (`cluster-...`); defaults to `id`. */
+  cloudhsmClusterId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  /** The secret of the cluster's admin (`{"username","password"}`), for crypto-user management; unset: users cannot be managed here. */
+  adminSecretId: z.string().min(1).optional(),
 });
 export type ClusterPoolConfig = z.output<typeof clusterPoolSchema>;
 

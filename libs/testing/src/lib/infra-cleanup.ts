@@ -33,7 +33,7 @@ export async function deleteTopicsWithPrefix(brokers: readonly string[], prefix:
 }
 
 /** Variables `tools/infra/up.sh` writes to `.cache/infra.env`. */
-export type InfraVariable = 'KAFKA_BROKERS' | 'DATABASE_URL' | 'SOFTHSM2_CONF' | 'PKCS11_MODULE';
+export type InfraVariable = 'KAFKA_BROKERS' | 'DATABASE_URL' | 'SOFTHSM2_CONF' | 'PKCS11_MODULE' | 'CLOUDHSM_LOCAL_ENDPOINT';
 
 /**
  * A variable describing the local infrastructure: from the environment (`npm run

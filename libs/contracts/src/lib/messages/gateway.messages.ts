@@ -76,6 +76,7 @@ export const gatewayAdminActionSchema = z.enum([
   'unwrap-key',
   'import-public-key',
   'replicate-key',
+  'set-key-state',
   'create-crypto-user',
   'delete-crypto-user',
   'list-crypto-users',
