@@ -31,6 +31,22 @@ try {
   say(`signed with demo-signing (ECDSA P-256, ${signed.signature.length}-byte DER signature, sha256 of message ${createHash('sha256').update(message).digest('hex').slice(0, 16)}...)`);
   say(`verified: by the gateway ${viaGateway.signatureValid}, locally with the exported public key ${locally}`);
   if (!opened.plaintext.equals(secret) || !locally || !viaGateway.signatureValid || !wrong.startsWith('refused')) process.exitCode = 1;
+
+  // The admin plane, as key-service calls it: a key made through cloudhsm-cli on the ring's
+  // write cluster (or, when it exists from an earlier run, rotated to a new version), then used.
+  const admin = createGatewayClient('HsmAdmin', { address, ...devIdentity(pki, 'key-service') });
+  try {
+    const exists = await admin.call.DescribeKey({ alias: 'demo-orders' }).then(() => true, (err) => (err.code === 5 ? false : Promise.reject(err)));
+    const made = await admin.call.GenerateKey({ alias: 'demo-orders', ...(exists ? {} : { ring: 'demo' }), keySpec: 'AES_256', keyUsage: 'ENCRYPT_DECRYPT' });
+    say(`key-service ${exists ? 'rotated' : 'created'} demo-orders through HsmAdmin: version ${made.version}, label ${made.label} on ${made.clusterId} (owner ${made.objects[0]?.owners.join(', ')})`);
+    const order = Buffer.from('order 2026-0042');
+    const sealedOrder = await app.call.Encrypt({ keyAlias: 'demo-orders', plaintext: order, encryptionContext: context });
+    const openedOrder = await app.call.Decrypt({ ciphertext: sealedOrder.ciphertext, encryptionContext: context });
+    say(`encrypted and decrypted with demo-orders v${sealedOrder.keyVersion}: ${openedOrder.plaintext.equals(order) ? 'plaintext matches' : 'MISMATCH'}`);
+    if (!openedOrder.plaintext.equals(order)) process.exitCode = 1;
+  } finally {
+    admin.close();
+  }
 } catch (err) {
   console.error(`demo-app: ${err.details ?? err.message}`);
   process.exitCode = 1;

@@ -22,8 +22,11 @@ const clusters = {
   clusters: [
     {
       id: cluster,
+      cloudhsmClusterId: cluster,
       tokenLabel: `${cluster}/app_blue`,
       secretId: `keyfleet/cloudhsm/${cluster}/app_blue`,
+      // The admin plane (HsmAdmin crypto-user management) logs in as the estate's admin.
+      adminSecretId: `keyfleet/cloudhsm/${cluster}/admin`,
       pinFormat: 'password',
       poolSize: 16,
       maxInFlight: 128,

@@ -23,7 +23,8 @@ bash tools/pki/dev-pki.sh "$CACHE/pki" >/dev/null
 node tools/platform/gateway-config.mjs "$CACHE/gateway" "http://$INFRA_HOST:4510/admin/estate" >/dev/null
 export GATEWAY_TLS_DIR="$CACHE/pki" GATEWAY_POLICY_FILE="$REPO_ROOT/tools/pki/dev-policy.json" GATEWAY_CLUSTERS_FILE="$CACHE/gateway/clusters.json" \
   GATEWAY_STATE_DIR="$CACHE/gateway/state" GATEWAY_LOGIN_MARKER_DIR="$CACHE/softhsm/logins" GATEWAY_GRPC_PORT="${GATEWAY_GRPC_PORT:-50051}" \
-  SECRETS_ENDPOINT="$CLOUDHSM_LOCAL_ENDPOINT" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  SECRETS_ENDPOINT="$CLOUDHSM_LOCAL_ENDPOINT" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+  CLOUDHSM_CLI="$REPO_ROOT/bin/cloudhsm-cli"
 
 mkdir -p "$RUN_DIR/logs"
 for entry in "${PLATFORM_APPS[@]}"; do
