@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from 'pino';
-import { MessageTypes, Topics } from '@keyfleet/contracts';
+import { MessageTypes, Topics, dlqTopic } from '@keyfleet/contracts';
 import { GatewayCrypto, KeyAdministration, UserAdministration, type KeyDirectory, type RetryRunner } from '@keyfleet/gateway';
 import { ProcessCloudHsmCli } from '@keyfleet/hsm';
 import { MessagePublisher, MessagingMetrics, SpooledPublisher, createKafkaClient, provisionTopics } from '@keyfleet/messaging';
@@ -11,6 +11,8 @@ import { Bulkhead, ClusterBreaker, RetryBudget, retry } from '@keyfleet/resilien
 import { AdminAudit } from './admin/admin-audit';
 import { CliClusterAdmins } from './admin/cli-cluster-admin';
 import { KafkaOperationAudit } from './audit/kafka-operation-audit';
+import { ControlEventHandler } from './consumers/control-event.handler';
+import { ControlEventsConsumer } from './consumers/control-events.consumer';
 import { ClusterFleet } from './clusters/cluster-fleet';
 import { ClusterRuntime } from './clusters/cluster-runtime';
 import { countsAgainstCluster, failureClassifier } from './clusters/failure-classifier';
@@ -37,7 +39,22 @@ export class GatewayRuntime {
     readonly adminAudit: AdminAudit,
     private readonly publisher: MessagePublisher,
     private readonly spool: SpooledPublisher,
+    private readonly control: ControlEventsConsumer,
   ) {}
+
+  private controlStopped = false;
+
+  /** Starts consuming control events in the background, retrying every 5 s while Kafka is away. */
+  startControl(logger: Logger): void {
+    const attempt = (): void => {
+      if (this.controlStopped) return;
+      this.control.start().catch((err: unknown) => {
+        logger.warn({ err }, 'control events consumer could not start; retrying in 5 s');
+        setTimeout(attempt, 5_000).unref();
+      });
+    };
+    attempt();
+  }
 
   static async start(config: CryptoGatewayConfig, logger: Logger, metrics: MetricsRegistry): Promise<GatewayRuntime> {
     const file = readGatewayFile(config.clustersFile);
@@ -47,7 +64,11 @@ export class GatewayRuntime {
     const authorizer = new PolicyAuthorizer(policy);
 
     const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
-    await provisionTopics(kafka, [Topics.CryptoOps, Topics.GatewayEvents].map((t) => `${config.kafka.topicPrefix}${t}`), { partitions: 3, replicationFactor: 1 });
+    const controlTopics = [Topics.RotationEvents, Topics.MigrationEvents, Topics.KeyEvents];
+    const topics = [Topics.CryptoOps, Topics.GatewayEvents, ...controlTopics, ...controlTopics.map(dlqTopic)];
+    await provisionTopics(kafka, topics.map((t) => `${config.kafka.topicPrefix}${t}`), { partitions: 3, replicationFactor: 1 }).catch((err: unknown) =>
+      logger.warn({ err }, 'topics could not be provisioned at start (Kafka away?): audit records are spooled meanwhile'),
+    );
     const publisher = new MessagePublisher(kafka, new MessagingMetrics(metrics));
     await publisher.connect().catch((err: unknown) => logger.warn({ err }, 'Kafka not reachable at start; audit records are spooled until it is'));
     const spool = new SpooledPublisher({
@@ -99,10 +120,23 @@ export class GatewayRuntime {
     const keyAdmin = new KeyAdministration({ directory, clusters: admins, handles: { invalidate: (clusterId, label) => fleet.get(clusterId)?.invalidateKey(label) } });
     const userAdmin = new UserAdministration(admins, credentials);
     const adminAudit = new AdminAudit(spool, config.kafka.topicPrefix);
-    return new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool);
+    // Weights, crypto-user switches and key state from rotation-, migration- and key-service.
+    const control = new ControlEventsConsumer({
+      kafka,
+      topicPrefix: config.kafka.topicPrefix,
+      groupId: `${config.kafka.topicPrefix}crypto-gateway.control.${config.instanceId}`,
+      handler: new ControlEventHandler(directory, fleet, adminAudit, logger),
+      publisher,
+      logger,
+    });
+    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control);
+    runtime.startControl(logger);
+    return runtime;
   }
 
   async close(): Promise<void> {
+    this.controlStopped = true;
+    await this.control.stop().catch(() => undefined);
     await this.fleet.close();
     await this.spool.stop();
     await this.publisher.disconnect();

@@ -6,5 +6,7 @@ export { MESSAGE_REGISTRY, MessageTypes, isMessageType, topicOf, type MessagePay
 export * from './lib/messages/audit.messages';
 export * from './lib/messages/gateway.messages';
 export * from './lib/messages/key.messages';
+export * from './lib/messages/migration.messages';
+export * from './lib/messages/rotation.messages';
 export { ALL_TOPICS, Topics, dlqTopic, isDlqTopic, type Topic } from './lib/topics';
 export { PROTO_DIR, PROTO_LOADER_OPTIONS, ProtoFiles } from './lib/proto';

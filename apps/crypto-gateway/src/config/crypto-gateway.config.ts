@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { envFields, httpAndLogFields, loadConfig } from '@keyfleet/config';
 
@@ -43,6 +44,8 @@ export const cryptoGatewayConfigSchema = z
     GATEWAY_BULKHEAD_QUEUE: positiveInt().default('1024'),
     GATEWAY_AUDIT_FAIL_OPEN: z.enum(['on', 'off']).default('off'),
     GATEWAY_FAULTS: z.enum(['on', 'off']).default('off'),
+    /** Names this instance's consumer group for control events (every instance applies every event); default <hostname>-<gRPC port>. */
+    GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/).optional(),
     /** cloudhsm-cli for the admin plane (AWS: /opt/cloudhsm/bin/cloudhsm-cli; locally bin/cloudhsm-cli). Unset: HsmAdmin key and user management answers FAILED_PRECONDITION. */
     CLOUDHSM_CLI: z.string().min(1).optional(),
     /** cloudhsm-local's endpoint, passed to its cloudhsm-cli (local mode only). */
@@ -67,6 +70,7 @@ export const cryptoGatewayConfigSchema = z
     bulkheadQueue: env.GATEWAY_BULKHEAD_QUEUE,
     auditFailOpen: env.GATEWAY_AUDIT_FAIL_OPEN === 'on',
     faults: env.GATEWAY_FAULTS === 'on',
+    instanceId: env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${env.GATEWAY_GRPC_PORT}`,
     cli: env.CLOUDHSM_CLI ? { executable: env.CLOUDHSM_CLI, localEndpoint: env.CLOUDHSM_LOCAL_ENDPOINT } : undefined,
   }));
 export type CryptoGatewayConfig = z.output<typeof cryptoGatewayConfigSchema>;

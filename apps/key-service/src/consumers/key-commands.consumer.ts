@@ -32,6 +32,9 @@ export async function handleKeyCommand(message: AnyMessage, ctx: HandlerContext)
     case MessageTypes.CryptoOperationRecordedV1:
     case MessageTypes.GatewayBreakerStateChangedV1:
     case MessageTypes.GatewayAdminActionRecordedV1:
+    case MessageTypes.KeyStateChangedV1:
+    case MessageTypes.CryptoUserSwitchedV1:
+    case MessageTypes.RoutingWeightsChangedV1:
       await ctx.outbox([
         createMessage({
           type: MessageTypes.KeyCommandRejectedV1,

@@ -5,7 +5,10 @@ import {
   keyCommandRejectedV1Schema,
   keyCreateRequestedV1Schema,
   keyRegisteredV1Schema,
+  keyStateChangedV1Schema,
 } from './messages/key.messages';
+import { routingWeightsChangedV1Schema } from './messages/migration.messages';
+import { cryptoUserSwitchedV1Schema } from './messages/rotation.messages';
 import { Topics, type Topic } from './topics';
 
 /**
@@ -18,6 +21,9 @@ export const MessageTypes = Object.freeze({
   KeyCreateRequestedV1: 'keyfleet.key.create-requested.v1',
   KeyRegisteredV1: 'keyfleet.key.registered.v1',
   KeyCommandRejectedV1: 'keyfleet.key.command-rejected.v1',
+  KeyStateChangedV1: 'keyfleet.key.state-changed.v1',
+  CryptoUserSwitchedV1: 'keyfleet.rotation.crypto-user-switched.v1',
+  RoutingWeightsChangedV1: 'keyfleet.migration.routing-weights-changed.v1',
   AuditRecordAppendedV1: 'keyfleet.audit.record-appended.v1',
   CryptoOperationRecordedV1: 'keyfleet.crypto.operation-recorded.v1',
   GatewayBreakerStateChangedV1: 'keyfleet.gateway.breaker-state-changed.v1',
@@ -36,6 +42,9 @@ export const MESSAGE_REGISTRY = Object.freeze({
   [MessageTypes.KeyCreateRequestedV1]: { topic: Topics.KeyCommands, schema: keyCreateRequestedV1Schema },
   [MessageTypes.KeyRegisteredV1]: { topic: Topics.KeyEvents, schema: keyRegisteredV1Schema },
   [MessageTypes.KeyCommandRejectedV1]: { topic: Topics.KeyEvents, schema: keyCommandRejectedV1Schema },
+  [MessageTypes.KeyStateChangedV1]: { topic: Topics.KeyEvents, schema: keyStateChangedV1Schema },
+  [MessageTypes.CryptoUserSwitchedV1]: { topic: Topics.RotationEvents, schema: cryptoUserSwitchedV1Schema },
+  [MessageTypes.RoutingWeightsChangedV1]: { topic: Topics.MigrationEvents, schema: routingWeightsChangedV1Schema },
   [MessageTypes.AuditRecordAppendedV1]: { topic: Topics.AuditRecords, schema: auditRecordAppendedV1Schema },
   [MessageTypes.CryptoOperationRecordedV1]: { topic: Topics.CryptoOps, schema: cryptoOperationRecordedV1Schema },
   [MessageTypes.GatewayBreakerStateChangedV1]: { topic: Topics.GatewayEvents, schema: gatewayBreakerStateChangedV1Schema },

@@ -63,6 +63,15 @@ const payloads: { [T in MessageType]: fc.Arbitrary<MessagePayloads[T]> } = {
     to: fc.constantFrom('closed' as const, 'open' as const, 'half-open' as const),
     errorPercentage: fc.double({ min: 0, max: 100, noNaN: true }),
   }),
+  [MessageTypes.KeyStateChangedV1]: fc.record({ alias, currentVersion: fc.integer({ min: 1, max: 1000 }), enabled: fc.boolean() }),
+  [MessageTypes.CryptoUserSwitchedV1]: fc.record(
+    { clusterId: fc.stringMatching(/^cluster-[a-z0-9]{11}$/), secretId: text(512), tokenLabel: fc.stringMatching(/^[a-z0-9/-]{1,32}$/) },
+    { requiredKeys: ['clusterId', 'secretId'] },
+  ),
+  [MessageTypes.RoutingWeightsChangedV1]: fc.record({
+    ring: fc.stringMatching(/^[a-z][a-z0-9-]{0,30}$/),
+    weights: fc.dictionary(fc.stringMatching(/^cluster-[a-z0-9]{11}$/), fc.integer({ min: 0, max: 1000 }), { minKeys: 1, maxKeys: 4 }),
+  }),
   [MessageTypes.GatewayAdminActionRecordedV1]: fc.record(
     {
       action: fc.constantFrom(...gatewayAdminActionSchema.options),

@@ -58,3 +58,17 @@ export const keyCommandRejectedV1Schema = z.object({
   reason: z.string().min(1).max(512),
 });
 export type KeyCommandRejectedV1 = z.infer<typeof keyCommandRejectedV1Schema>;
+
+/**
+ * Event: key-service changed which version of a key is current (rotation) and/or whether
+ * the key may be used. The crypto gateway applies it to its key directory and drops the
+ * key's cached handles. Subject: the alias.
+ */
+export const keyStateChangedV1Schema = z
+  .object({
+    alias: z.string().regex(/^[A-Za-z0-9/_.-]{1,128}$/, 'must be 1-128 letters, digits, / _ . -'),
+    currentVersion: z.number().int().min(1).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((e) => e.currentVersion !== undefined || e.enabled !== undefined, 'must change currentVersion or enabled');
+export type KeyStateChangedV1 = z.infer<typeof keyStateChangedV1Schema>;
