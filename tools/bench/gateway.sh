@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# npm run bench:gateway: starts the infrastructure if needed, builds, and benchmarks the crypto
-# gateway against direct pkcs11js calls measured in the same run. Results: .cache/bench/gateway.{json,md}.
-# BENCH_SECONDS sets the length of each run (default 5).
+# npm run bench:gateway: starts the infrastructure if needed, builds, installs the load
+# generator (ghz, a gRPC benchmarking tool in Go, pinned) into the cache, and benchmarks the
+# crypto gateway against direct pkcs11js calls measured in the same run.
+# Results: .cache/bench/gateway.{json,md}.
+# BENCH_SECONDS sets the length of each run (default 5); BENCH_ONLY=<name part> runs one
+# operation; BENCH_GATEWAY_NODE_ARGS passes node flags to the gateway (e.g. --cpu-prof).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -9,6 +12,18 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 bash tools/setup/node-deps.sh >/dev/null
 # shellcheck source=../infra/env.sh
 . tools/infra/env.sh
+
+# ghz through the Go module proxy, into the git-ignored cache; skipped when the binary there
+# was already built from this version (go version -m reads the module version it embeds).
+GHZ_VERSION=v0.120.0
+GHZ="$CACHE/tools/bin/ghz"
+if ! { [ -x "$GHZ" ] && go version -m "$GHZ" 2>/dev/null | grep -q "github.com/bojand/ghz[[:space:]]*$GHZ_VERSION"; }; then
+  command -v go >/dev/null || { echo "[bench] go is needed to install ghz $GHZ_VERSION" >&2; exit 1; }
+  echo "[bench] installing ghz $GHZ_VERSION into $CACHE/tools/bin"
+  GOBIN="$CACHE/tools/bin" GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOFLAGS=-modcacherw \
+    go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION" >"$CACHE/ghz-install.log" 2>&1 || { cat "$CACHE/ghz-install.log"; exit 1; }
+fi
+
 npx nx run-many -t build --outputStyle=static >"$CACHE/build.log" 2>&1 || { cat "$CACHE/build.log"; exit 1; }
-export SWC_NODE_PROJECT="$root/tsconfig.json" BENCH_OUT="$CACHE/bench" UV_THREADPOOL_SIZE=64
+export SWC_NODE_PROJECT="$root/tsconfig.json" BENCH_OUT="$CACHE/bench" UV_THREADPOOL_SIZE=64 BENCH_GHZ="$GHZ"
 node -r @swc-node/register apps/crypto-gateway/src/bench/gateway.bench.ts

@@ -1,28 +1,43 @@
-// npm run bench:gateway — the crypto gateway under load, beside the same operations called
-// straight through pkcs11js in this process (the baseline, measured in the same run).
-// Results: $BENCH_OUT/gateway.json and gateway.md.
+// npm run bench:gateway — the crypto gateway under load from ghz (a gRPC load generator in
+// Go), beside the same operations called straight through pkcs11js in this process (the
+// baseline, measured in the same run). Results: $BENCH_OUT/gateway.json and gateway.md.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
 import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
+import { cpuShares, cpuSnapshot, type CpuShares } from './cpu-usage.bench';
 import { DirectPkcs11, type DirectOperation } from './direct-pkcs11.bench';
-import { closedLoop, openLoop, type LoadResult } from './load-generator.bench';
+import { ghz, type GhzResult, type GhzRun, type GhzTarget } from './ghz.bench';
+import { closedLoop, type LoadResult } from './load-generator.bench';
 
 const root = resolve(__dirname, '../../../..');
 const CONCURRENCY = 64;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
-const CHANNELS = 4;
+const WARMUP_SECONDS = 1;
+/** HTTP/2 connections ghz spreads its workers over. */
+const CONNECTIONS = 4;
+/** Items per batch request. */
+const BATCH_ITEMS = 32;
+const GHZ_VERSION = 'v0.120.0';
+
+const GENERATORS = {
+  baseline: 'in-process Node closed loop over pkcs11js (apps/crypto-gateway/src/bench/load-generator.bench.ts)',
+  gateway: `ghz ${GHZ_VERSION} over gRPC/mTLS: closed loop (-c), open loop at 70% (--rps --async), batches, resilience`,
+} as const;
+
+/** A run's figures and where the CPU went meanwhile. */
+type Measured<T> = T & { readonly cpu: CpuShares };
 
 interface OperationResult {
   readonly operation: string;
-  readonly baseline: LoadResult;
-  readonly gateway: LoadResult;
+  readonly baseline: Measured<LoadResult>;
+  readonly gateway: Measured<GhzResult>;
   readonly ratio: number;
-  readonly atSeventyPercent: LoadResult;
-  readonly batch?: LoadResult & { readonly itemsPerSecond: number; readonly ratio: number };
+  readonly atSeventyPercent: Measured<GhzResult>;
+  readonly batch?: Measured<GhzResult> & { readonly itemsPerSecond: number; readonly ratio: number };
 }
 
 async function freePort(): Promise<number> {
@@ -49,6 +64,10 @@ async function clusterState(url: string, id: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  const ghzBinary = process.env['BENCH_GHZ'];
+  if (!ghzBinary) throw new Error('BENCH_GHZ (the ghz binary) is not set: run through "npm run bench:gateway"');
+  // Other work on the machine skews every figure: recorded, so a run under load can be recognised.
+  const loadAverageAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   const out = process.env['BENCH_OUT'] ?? join(root, '.cache/bench');
   mkdirSync(out, { recursive: true });
   const estate = await createGatewayEstate('bench', ['bench-a', 'bench-b'], [100, 0], CONCURRENCY);
@@ -64,7 +83,10 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${httpPort}`;
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const gateway: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps/crypto-gateway/src/main.js')], {
+  // BENCH_GATEWAY_MAIN: another build of the gateway (a copy of dist/ inside the repository, so that
+  // node_modules resolves), to compare two versions back to back on the same machine.
+  const gatewayMain = resolve(root, process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/apps/crypto-gateway/src/main.js');
+  const gateway: ChildProcess = spawn(process.execPath, [...nodeArgs, gatewayMain], {
     env: {
       PATH: process.env['PATH'],
       SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
@@ -88,106 +110,92 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const direct = new DirectPkcs11(process.env['PKCS11_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so', estate.clusters[0]?.tokenLabel ?? '', estate.pin('bench-a'), CONCURRENCY);
-  const clients: GatewayClient<'Crypto'>[] = [];
+  const target: GhzTarget = {
+    binary: ghzBinary,
+    address: `127.0.0.1:${grpcPort}`,
+    protoDir: join(root, 'libs/contracts/src/proto'),
+    protoFile: 'keyfleet/crypto/v1/crypto.proto',
+    ...devIdentity(pki, 'app-demo'),
+  };
+  // Not a load generator: one call to make the decrypt input, one to change the weights.
+  let client: GatewayClient<'Crypto'> | undefined;
   try {
     for (let i = 0; ; i += 1) {
       if ((await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)) === true) break;
       if (i > 300) throw new Error('the gateway did not become healthy');
       await new Promise((r) => setTimeout(r, 200));
     }
-    for (let i = 0; i < CHANNELS; i += 1) {
-      // Distinct channel options give distinct HTTP/2 connections.
-      clients.push(createGatewayClient('Crypto', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'app-demo'), channelOptions: { 'grpc.channel_id': i } }));
-    }
-    const on = (w: number) => clients[w % CHANNELS] as GatewayClient<'Crypto'>;
+    // The server certificate names localhost too; TLS SNI takes no IP address.
+    client = createGatewayClient('Crypto', { address: target.address, ...devIdentity(pki, 'app-demo'), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } });
     const kib = randomBytes(1024);
-    const sealed = (await on(0).call.Encrypt({ keyAlias: 'orders', plaintext: kib }))['ciphertext'] as Buffer;
+    const b64 = kib.toString('base64');
+    const sealed = (await client.call.Encrypt({ keyAlias: 'orders', plaintext: kib }))['ciphertext'] as Buffer;
     const directSealed = await direct.sealed('orders/v2', kib);
-    const cases: { name: string; direct: DirectOperation; input: { label: string; data: Buffer; iv?: Buffer }; call: (w: number) => Promise<unknown> }[] = [
-      { name: 'AES-256-GCM encrypt 1 KiB', direct: 'encrypt', input: { label: 'orders/v2', data: kib }, call: (w) => on(w).call.Encrypt({ keyAlias: 'orders', plaintext: kib }) },
-      { name: 'AES-256-GCM decrypt 1 KiB', direct: 'decrypt', input: { label: 'orders/v2', data: directSealed.ciphertext, iv: directSealed.iv }, call: (w) => on(w).call.Decrypt({ ciphertext: sealed }) },
-      { name: 'ECDSA P-256 sign', direct: 'sign-ecdsa', input: { label: 'receipts/v1', data: kib }, call: (w) => on(w).call.Sign({ keyAlias: 'receipts', message: kib, signingAlgorithm: 'ECDSA_SHA_256' }) },
-      { name: 'RSA-2048 PSS sign', direct: 'sign-rsa-pss', input: { label: 'statements/v1', data: kib }, call: (w) => on(w).call.Sign({ keyAlias: 'statements', message: kib, signingAlgorithm: 'RSASSA_PSS_SHA_256' }) },
-      { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, call: (w) => on(w).call.GenerateMac({ keyAlias: 'sessions', message: kib, macAlgorithm: 'HMAC_SHA_256' }) },
+    const encrypt = { keyAlias: 'orders', plaintext: b64 };
+    const cases: { name: string; direct: DirectOperation; input: { label: string; data: Buffer; iv?: Buffer }; method: string; data: object }[] = [
+      { name: 'AES-256-GCM encrypt 1 KiB', direct: 'encrypt', input: { label: 'orders/v2', data: kib }, method: 'Crypto/Encrypt', data: encrypt },
+      { name: 'AES-256-GCM decrypt 1 KiB', direct: 'decrypt', input: { label: 'orders/v2', data: directSealed.ciphertext, iv: directSealed.iv }, method: 'Crypto/Decrypt', data: { ciphertext: sealed.toString('base64') } },
+      { name: 'ECDSA P-256 sign', direct: 'sign-ecdsa', input: { label: 'receipts/v1', data: kib }, method: 'Crypto/Sign', data: { keyAlias: 'receipts', message: b64, signingAlgorithm: 'ECDSA_SHA_256' } },
+      { name: 'RSA-2048 PSS sign', direct: 'sign-rsa-pss', input: { label: 'statements/v1', data: kib }, method: 'Crypto/Sign', data: { keyAlias: 'statements', message: b64, signingAlgorithm: 'RSASSA_PSS_SHA_256' } },
+      { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, method: 'Crypto/GenerateMac', data: { keyAlias: 'sessions', message: b64, macAlgorithm: 'HMAC_SHA_256' } },
     ];
+    const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
+      const before = cpuSnapshot(gateway.pid ?? 0);
+      const result = await run();
+      return { ...result, cpu: cpuShares(before, cpuSnapshot(gateway.pid ?? 0)) };
+    };
     const loginsBefore = await metric(url, 'keyfleet_gateway_pkcs11_logins');
     const searchesBefore = await metric(url, 'keyfleet_gateway_pkcs11_object_searches');
+    // Gateway operations since the counters were read, warm-up runs included (items for batches).
     let gatewayOps = 0;
+    /** A warm-up run first (connections, JIT, handle caches), then the measured one. */
+    const measured = async (run: Omit<GhzRun, 'seconds' | 'connections'>, items = 1): Promise<Measured<GhzResult>> => {
+      gatewayOps += (await ghz(target, { ...run, connections: CONNECTIONS, seconds: WARMUP_SECONDS })).ops * items;
+      return withCpu(() => ghz(target, { ...run, connections: CONNECTIONS, seconds: SECONDS }));
+    };
     const results: OperationResult[] = [];
     // BENCH_ONLY: a substring of the operation names to run (profiling); resilience runs only without it.
     const only = process.env['BENCH_ONLY'];
     for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       process.stdout.write(`[bench] ${c.name}: baseline... `);
-      const baseline = await closedLoop(CONCURRENCY, SECONDS, (w) => direct.run(w, c.direct, c.input));
-      process.stdout.write(`${baseline.opsPerSecond.toFixed(0)}/s; gateway... `);
-      const gw = await closedLoop(CONCURRENCY, SECONDS, c.call);
-      process.stdout.write(`${gw.opsPerSecond.toFixed(0)}/s; 70% load... `);
-      const seventy = await openLoop(gw.opsPerSecond * 0.7, SECONDS, () => c.call(Math.floor(Math.random() * CHANNELS)));
+      const baseline = await withCpu(() => closedLoop(CONCURRENCY, SECONDS, (w) => direct.run(w, c.direct, c.input), WARMUP_SECONDS));
+      process.stdout.write(`${baseline.opsPerSecond.toFixed(0)}/s; gateway (ghz)... `);
+      const gw = await measured({ method: c.method, data: c.data, concurrency: CONCURRENCY });
+      process.stdout.write(`${gw.opsPerSecond.toFixed(0)}/s (${gw.errors} errors); 70% load... `);
+      const seventy = await withCpu(() => ghz(target, { method: c.method, data: c.data, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: gw.opsPerSecond * 0.7 }));
       gatewayOps += gw.ops + seventy.ops;
       let batch: OperationResult['batch'];
       if (c.direct === 'encrypt') {
-        const items = Array.from({ length: 32 }, () => ({ keyAlias: 'orders', plaintext: kib }));
-        const run = await closedLoop(CONCURRENCY / 8, SECONDS, (w) => on(w).call.EncryptBatch({ items }));
-        batch = { ...run, itemsPerSecond: run.opsPerSecond * 32, ratio: (run.opsPerSecond * 32) / baseline.opsPerSecond };
-        gatewayOps += run.ops * 32;
+        const run = await measured({ method: 'Crypto/EncryptBatch', data: { items: Array.from({ length: BATCH_ITEMS }, () => encrypt) }, concurrency: CONCURRENCY / 8 }, BATCH_ITEMS);
+        batch = { ...run, itemsPerSecond: run.opsPerSecond * BATCH_ITEMS, ratio: (run.opsPerSecond * BATCH_ITEMS) / baseline.opsPerSecond };
+        gatewayOps += run.ops * BATCH_ITEMS;
       }
-      console.log(`p99 ${seventy.p99Ms.toFixed(2)} ms${batch ? `; batch ${batch.itemsPerSecond.toFixed(0)} items/s` : ''}`);
+      console.log(`p99 ${seventy.p99Ms.toFixed(2)} ms (${seventy.opsPerSecond.toFixed(0)}/s)${batch ? `; batch ${batch.itemsPerSecond.toFixed(0)} items/s` : ''}`);
       results.push({ operation: c.name, baseline, gateway: gw, ratio: gw.opsPerSecond / baseline.opsPerSecond, atSeventyPercent: seventy, ...(batch ? { batch } : {}) });
     }
     const logins = (await metric(url, 'keyfleet_gateway_pkcs11_logins')) - loginsBefore;
     const searches = (await metric(url, 'keyfleet_gateway_pkcs11_object_searches')) - searchesBefore;
 
-    if (only) return;
-    // Resilience: two clusters holding the key, 50/50; 20% injected errors on one under constant load.
-    const admin = createGatewayClient('HsmAdmin', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'key-service') });
-    await admin.call.SetRoutingWeights({ ring: 'main', weights: { 'bench-a': 50, 'bench-b': 50 } });
-    const started = performance.now();
-    const events: { openedAfterMs?: number; closedAfterRecoveryMs?: number } = {};
-    let faultEnd = 0;
-    const watcher = (async () => {
-      await new Promise((r) => setTimeout(r, 2000));
-      const faultStart = performance.now();
-      await fetch(`${url}/gateway/test/faults/bench-b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRate: 0.2 }) });
-      while (performance.now() - faultStart < 8000) {
-        if (events.openedAfterMs === undefined && (await clusterState(url, 'bench-b')) === 'open') events.openedAfterMs = performance.now() - faultStart;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await fetch(`${url}/gateway/test/faults/bench-b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
-      faultEnd = performance.now();
-      while (performance.now() - faultEnd < 15000) {
-        if ((await clusterState(url, 'bench-b')) === 'closed') {
-          events.closedAfterRecoveryMs = performance.now() - faultEnd;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const resilienceLoad = await closedLoop(32, 20, (w) => on(w).call.Encrypt({ keyAlias: 'orders', plaintext: kib }), 0);
-    await watcher;
-    admin.close();
-    const resilience = {
-      requests: resilienceLoad.ops + resilienceLoad.errors,
-      clientErrors: resilienceLoad.errors,
-      clientErrorRate: resilienceLoad.errors / (resilienceLoad.ops + resilienceLoad.errors),
-      breakerOpenedAfterMs: events.openedAfterMs ?? null,
-      breakerClosedAfterRecoveryMs: events.closedAfterRecoveryMs ?? null,
-      seconds: (performance.now() - started) / 1000,
-    };
+    // Resilience only in full runs; a BENCH_ONLY run writes gateway-only.{json,md}, leaving the full report alone.
+    const resilience = only ? undefined : await resilienceRun(target, url, pki, encrypt);
     const report = {
       when: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart },
+      gateway: gatewayMain,
       concurrency: CONCURRENCY,
       secondsPerRun: SECONDS,
       hsm: 'SoftHSM2 (Debian), one token per cluster',
+      generators: GENERATORS,
       results,
       perHundredThousand: { logins: (logins * 100_000) / gatewayOps, objectSearches: (searches * 100_000) / gatewayOps, gatewayOps, totalLogins: logins, totalObjectSearches: searches },
-      resilience,
+      ...(resilience ? { resilience } : {}),
     };
-    writeFileSync(join(out, 'gateway.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(out, 'gateway.md'), markdown(report));
+    const name = only ? 'gateway-only' : 'gateway';
+    writeFileSync(join(out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(out, `${name}.md`), markdown(report));
     console.log(markdown(report));
   } finally {
-    for (const c of clients) c.close();
+    client?.close();
     direct.close();
     gateway.kill('SIGTERM');
     await new Promise((r) => gateway.once('exit', r));
@@ -195,32 +203,87 @@ async function main(): Promise<void> {
   }
 }
 
+/** Two clusters holding the key, 50/50; 20% injected errors on one for 8 s under constant load from ghz. */
+async function resilienceRun(target: GhzTarget, url: string, pki: string, encrypt: object) {
+  const admin = createGatewayClient('HsmAdmin', { address: target.address, ...devIdentity(pki, 'key-service'), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } });
+  await admin.call.SetRoutingWeights({ ring: 'main', weights: { 'bench-a': 50, 'bench-b': 50 } });
+  admin.close();
+  const started = performance.now();
+  const events: { openedAfterMs?: number; closedAfterRecoveryMs?: number } = {};
+  const watcher = (async () => {
+    await new Promise((r) => setTimeout(r, 2000));
+    const faultStart = performance.now();
+    await fetch(`${url}/gateway/test/faults/bench-b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRate: 0.2 }) });
+    while (performance.now() - faultStart < 8000) {
+      if (events.openedAfterMs === undefined && (await clusterState(url, 'bench-b')) === 'open') events.openedAfterMs = performance.now() - faultStart;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await fetch(`${url}/gateway/test/faults/bench-b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const faultEnd = performance.now();
+    while (performance.now() - faultEnd < 15000) {
+      if ((await clusterState(url, 'bench-b')) === 'closed') {
+        events.closedAfterRecoveryMs = performance.now() - faultEnd;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  // Every call counts, from the first: ghz's status code distribution is the client-visible error count.
+  const resilienceLoad = await ghz(target, { method: 'Crypto/Encrypt', data: encrypt, concurrency: 32, connections: CONNECTIONS, seconds: 20 });
+  await watcher;
+  return {
+    generator: `ghz ${GHZ_VERSION}, 32 workers, status code distribution`,
+    requests: resilienceLoad.ops + resilienceLoad.errors,
+    clientErrors: resilienceLoad.errors,
+    clientErrorRate: resilienceLoad.errors / (resilienceLoad.ops + resilienceLoad.errors),
+    statusCodes: resilienceLoad.statusCodes,
+    breakerOpenedAfterMs: events.openedAfterMs ?? null,
+    breakerClosedAfterRecoveryMs: events.closedAfterRecoveryMs ?? null,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
 function markdown(r: {
   when: string;
-  machine: { cpus: number; model: string; node: string };
+  machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
   perHundredThousand: { logins: number; objectSearches: number; gatewayOps: number };
-  resilience: { requests: number; clientErrors: number; clientErrorRate: number; breakerOpenedAfterMs: number | null; breakerClosedAfterRecoveryMs: number | null };
+  resilience?: { requests: number; clientErrors: number; clientErrorRate: number; breakerOpenedAfterMs: number | null; breakerClosedAfterRecoveryMs: number | null };
 }): string {
   const f = (n: number, d = 0) => n.toFixed(d);
   const lines = [
     `# crypto-gateway benchmark (${r.when})`,
     '',
-    `${r.machine.cpus} CPUs (${r.machine.model}), Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run; SoftHSM2.`,
-    'Baseline: the same operation straight through pkcs11js in one process, one session per caller.',
+    `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
+    `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections.`,
     '',
-    '| operation | baseline ops/s | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch items/s (ratio) |',
+    '| operation | baseline ops/s | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32 items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.results.map(
       (x) =>
         `| ${x.operation} | ${f(x.baseline.opsPerSecond)} | ${f(x.gateway.opsPerSecond)} | ${f(x.ratio, 2)} | ${f(x.gateway.p50Ms, 2)} / ${f(x.gateway.p99Ms, 2)} | ${f(x.atSeventyPercent.p99Ms, 2)} | ${x.batch ? `${f(x.batch.itemsPerSecond)} (${f(x.batch.ratio, 2)})` : '-'} |`,
     ),
     '',
+    'CPUs used on average (1 = one core) during the baseline run (the benchmark process; everything else) and the gateway peak run (the gateway, its JavaScript main thread in brackets; ghz; everything else, such as Kafka taking the audit records or other work on the machine; idle).',
+    '',
+    '| operation | baseline: process | other | gateway peak: gateway (main thread) | ghz | other | idle |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.results.map(
+      (x) =>
+        `| ${x.operation} | ${f(x.baseline.cpu.bench, 2)} | ${f(x.baseline.cpu.other, 2)} | ${f(x.gateway.cpu.gateway, 2)} (${f(x.gateway.cpu.gatewayMainThread, 2)}) | ${f(x.gateway.cpu.loadGenerator, 2)} | ${f(x.gateway.cpu.other, 2)} | ${f(x.gateway.cpu.idle, 2)} |`,
+    ),
+    '',
     `Per 100,000 gateway operations: ${f(r.perHundredThousand.logins, 2)} logins, ${f(r.perHundredThousand.objectSearches, 2)} object searches (${r.perHundredThousand.gatewayOps} operations).`,
     '',
-    `Resilience (2 clusters 50/50, 20% injected errors on one for 8 s, 32 callers): ${r.resilience.clientErrors} client-visible errors of ${r.resilience.requests} (${f(r.resilience.clientErrorRate * 100, 3)}%); breaker opened after ${r.resilience.breakerOpenedAfterMs === null ? 'never' : `${f(r.resilience.breakerOpenedAfterMs)} ms`}; closed ${r.resilience.breakerClosedAfterRecoveryMs === null ? 'not within 15 s' : `${f(r.resilience.breakerClosedAfterRecoveryMs)} ms`} after the fault ended.`,
-    '',
   ];
+  const x = r.resilience;
+  if (x) {
+    lines.push(
+      `Resilience (2 clusters 50/50, 20% injected errors on one for 8 s, ghz with 32 workers): ${x.clientErrors} client-visible errors of ${x.requests} (${f(x.clientErrorRate * 100, 3)}%); breaker opened after ${x.breakerOpenedAfterMs === null ? 'never' : `${f(x.breakerOpenedAfterMs)} ms`}; closed ${x.breakerClosedAfterRecoveryMs === null ? 'not within 15 s' : `${f(x.breakerClosedAfterRecoveryMs)} ms`} after the fault ended.`,
+      '',
+    );
+  }
   return lines.join('\n');
 }
 

@@ -1,6 +1,6 @@
-// Closed- and open-loop load for the gateway benchmark: N callers each issue the next request
-// as soon as the previous answered (peak throughput), or requests start at a fixed rate
-// (latency at a given load). Latencies in microseconds.
+// Closed-loop load in this process, for the benchmark's baseline (direct pkcs11js calls, which
+// no gRPC load generator can make): N callers each issue the next call as soon as the previous
+// one answered. The gateway itself is measured by ghz (ghz.bench.ts). Latencies in microseconds.
 
 export interface LoadResult {
   readonly ops: number;
@@ -53,26 +53,4 @@ export async function closedLoop(concurrency: number, seconds: number, call: (wo
     }),
   );
   return summarise(latencies, errors, seconds);
-}
-
-/** Requests started at `rate` per second for `seconds`, however long each takes (no coordinated omission). */
-export async function openLoop(rate: number, seconds: number, call: () => Promise<unknown>): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const total = Math.floor(rate * seconds);
-  const begin = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i += 1) {
-    const due = begin + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      call().then(
-        () => void latencies.push((performance.now() - due) * 1000),
-        () => void (errors += 1),
-      ),
-    );
-  }
-  await Promise.all(pending);
-  return summarise(latencies, errors, (performance.now() - begin) / 1000);
 }
