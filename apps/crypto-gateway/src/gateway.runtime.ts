@@ -136,7 +136,7 @@ export class GatewayRuntime {
 
   async close(): Promise<void> {
     this.controlStopped = true;
-    await this.control.stop().catch(() => undefined);
+    await this.control.stop();
     await this.fleet.close();
     await this.spool.stop();
     await this.publisher.disconnect();

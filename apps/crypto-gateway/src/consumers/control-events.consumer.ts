@@ -45,8 +45,19 @@ export class ControlEventsConsumer {
     await consumer.run({ autoCommit: true, eachMessage: (payload) => this.handle(payload) });
   }
 
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+  /** Leaves the group; bounded, since a consumer reconnecting to an unreachable Kafka may not answer (shutdown must not hang). */
+  async stop(timeoutMs = 3_000): Promise<void> {
+    if (!this.consumer) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      const result = await Promise.race([this.consumer.disconnect().then(() => 'done' as const), timedOut]);
+      if (result === 'timeout') this.options.logger.warn({ timeoutMs }, 'control events consumer did not disconnect in time; stopping anyway');
+    } catch (err) {
+      this.options.logger.warn({ err }, 'control events consumer failed to disconnect cleanly');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async handle({ topic, partition, message }: EachMessagePayload): Promise<void> {
