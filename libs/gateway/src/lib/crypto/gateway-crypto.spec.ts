@@ -131,6 +131,16 @@ describe(GatewayCrypto.name, () => {
     await expect(sut.generateMac(ctx, 'sessions', Buffer.from('x'), 'HMAC_SHA_256')).rejects.toMatchObject({ code: GatewayExceptionCode.Unavailable, message: 'no healthy cluster can serve key sessions' });
   });
 
+  it('serves from a zero-weight cluster holding the key when no weighted cluster is healthy', async () => {
+    keys.setWeights('main', { blue: 100, green: 0 });
+    blue.unavailable = true;
+    green.calls = 0;
+
+    await sut.encrypt(ctx, 'orders', Buffer.from('x'), {});
+
+    expect(green.calls).toBe(1);
+  });
+
   it('follows weight changes at run time', async () => {
     keys.setWeights('main', { blue: 0, green: 100 });
     blue.calls = 0;

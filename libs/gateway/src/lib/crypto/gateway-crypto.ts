@@ -191,10 +191,10 @@ export class GatewayCrypto {
       return handle && !handle.unavailable ? [{ handle, id: c.id, weight: c.weight }] : [];
     });
     const fresh = healthy.filter((c) => !tried.has(c.id));
-    // First choice: weighted among untried clusters; a retry may fall back to zero-weight or already tried ones.
-    const chosen =
-      weightedChoice(fresh, this.deps.random) ??
-      (tried.size > 0 ? (weightedChoice(healthy, this.deps.random) ?? fresh[0] ?? healthy[0]) : undefined);
+    // First choice: weighted among untried clusters; then weighted among all healthy ones; and
+    // when no cluster with weight is healthy, a zero-weight one that holds the key (weight 0
+    // means "no traffic while others can take it", not "fail the request").
+    const chosen = weightedChoice(fresh, this.deps.random) ?? weightedChoice(healthy, this.deps.random) ?? fresh[0] ?? healthy[0];
     if (!chosen) {
       const what = alias ? `key ${alias}` : 'this request';
       throw new GatewayException(GatewayExceptionCode.Unavailable, `no healthy cluster can serve ${what}`);
