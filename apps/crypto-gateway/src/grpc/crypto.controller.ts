@@ -6,6 +6,7 @@ import type { CryptoOperation } from '@keyfleet/contracts';
 import { GatewayCrypto, GatewayException, GatewayExceptionCode, decodeCiphertext, type OperationAudit, type RequestContext } from '@keyfleet/gateway';
 import { LOGGER } from '@keyfleet/observability';
 import { CALLER_AUTHORIZER, OPERATION_AUDIT, type CallerAuthorizer } from '../gateway.tokens';
+import { ConnectionIdentities } from '../security/connection-identity';
 import { toGrpcError } from './grpc-status.mapper';
 
 type Context = Readonly<Record<string, string>>;
@@ -25,12 +26,17 @@ interface SignRequest { keyAlias: string; message: Buffer; messageType: string; 
  */
 @Controller()
 export class CryptoController {
+  /** Callers by connection: the client certificate is read once per connection, not per call. */
+  private readonly identities: ConnectionIdentities;
+
   constructor(
     private readonly crypto: GatewayCrypto,
     @Inject(CALLER_AUTHORIZER) private readonly authorizer: CallerAuthorizer,
     @Inject(OPERATION_AUDIT) private readonly audit: OperationAudit,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.identities = new ConnectionIdentities((peer) => this.authorizer.identify(peer));
+  }
 
   @GrpcMethod('Crypto', 'Encrypt')
   encrypt(req: EncryptRequest, _metadata: unknown, call: Call) {
@@ -143,7 +149,7 @@ export class CryptoController {
   }
 
   private context(call: Call): RequestContext {
-    const caller = this.authorizer.identify(call.getAuthContext().sslPeerCertificate);
+    const caller = this.identities.identify(call);
     const deadline = call.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
     return { caller, ...(Number.isFinite(at) ? { deadline: at } : {}) };
