@@ -2,6 +2,7 @@ import { MessageTypes, Topics, createMessage, encodeMessage, type CryptoOperatio
 import type { OperationAudit } from '@keyfleet/gateway';
 import type { SpooledPublisher } from '@keyfleet/messaging';
 import type { MetricsRegistry } from '@keyfleet/observability';
+import { encodeOperationRecord } from './operation-record.encoder';
 
 const SOURCE = 'crypto-gateway';
 
@@ -9,12 +10,14 @@ const SOURCE = 'crypto-gateway';
 export class KafkaOperationAudit implements OperationAudit {
   private readonly operations;
   private readonly latency;
+  private readonly opsTopic: string;
 
   constructor(
     private readonly spool: SpooledPublisher,
     private readonly topicPrefix: string,
     metrics: MetricsRegistry,
   ) {
+    this.opsTopic = `${topicPrefix}${Topics.CryptoOps}`;
     this.operations = metrics.counter({ name: 'gateway_operations_total', help: 'Crypto operations by operation and outcome', labelNames: ['operation', 'outcome'] });
     this.latency = metrics.histogram({
       name: 'gateway_operation_seconds',
@@ -31,7 +34,9 @@ export class KafkaOperationAudit implements OperationAudit {
   record(record: CryptoOperationRecordedV1): void {
     this.operations.inc({ operation: record.operation, outcome: record.outcome });
     this.latency.observe({ operation: record.operation }, record.latencyMicros / 1e6);
-    this.publishEvent(MessageTypes.CryptoOperationRecordedV1, record.keyAlias ?? 'random', record);
+    // One per operation: encoded without a zod pass (see encodeOperationRecord for why that is sound).
+    const { subject, value } = encodeOperationRecord(record, SOURCE);
+    this.spool.submit({ topic: this.opsTopic, key: subject, value });
   }
 
   publishEvent<T extends typeof MessageTypes.CryptoOperationRecordedV1 | typeof MessageTypes.GatewayBreakerStateChangedV1>(
