@@ -1,4 +1,4 @@
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
 import type { CachedKey, KeyObjectClass } from '../key/key-handle-cache';
@@ -7,6 +7,7 @@ import { toHsmException } from '../pkcs11-error.mapper';
 import type { SessionPool } from '../session/session-pool';
 import { ecdsaDerToRaw, ecdsaRawToDer } from './ecdsa-signature';
 import { publicKeyFromObject } from './public-key';
+import { RandomIvs } from './random-ivs';
 
 /** Where the AES-GCM IV comes from: the caller (SoftHSM2) or the HSM, which writes it back (CloudHSM). */
 export type IvSource = 'caller' | 'hsm';
@@ -27,6 +28,8 @@ const MAX_MAC_BYTES = 64;
  * looked up once more, then the error stands.
  */
 export class HsmCrypto {
+  private readonly ivs = new RandomIvs(AesGcmMechanism.IV_BYTES);
+
   constructor(
     readonly pool: SessionPool,
     private readonly ivSource: IvSource = 'caller',
@@ -39,14 +42,15 @@ export class HsmCrypto {
   /** AES-256-GCM inside the HSM with `aad` bound; 96-bit IV, 128-bit tag. */
   encrypt(label: string, plaintext: Buffer, aad: Buffer, deadline?: number): Promise<GcmSealed> {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
-      const iv = this.ivSource === 'caller' ? randomBytes(AesGcmMechanism.IV_BYTES) : Buffer.alloc(AesGcmMechanism.IV_BYTES);
+      const iv = this.ivSource === 'caller' ? this.ivs.next() : Buffer.alloc(AesGcmMechanism.IV_BYTES);
       this.lib.C_EncryptInit(session, new AesGcmMechanism(iv, aad).toPkcs11(), key.handle);
+      // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
       const ciphertext = await this.lib.C_EncryptAsync(session, plaintext, Buffer.alloc(plaintext.length + AesGcmMechanism.TAG_BYTES));
       // Never emit a blob whose IV is not the one used: if the HSM should have written it back and did not, fail.
       if (this.ivSource === 'hsm' && iv.equals(Buffer.alloc(iv.length))) {
         throw new HsmException(HsmExceptionCode.DeviceError, 'the HSM did not return the AES-GCM IV it generated');
       }
-      return { iv, ciphertext: Buffer.from(ciphertext) };
+      return { iv, ciphertext };
     });
   }
 
@@ -58,7 +62,7 @@ export class HsmCrypto {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
       this.lib.C_DecryptInit(session, new AesGcmMechanism(sealed.iv, aad).toPkcs11(), key.handle);
       try {
-        return Buffer.from(await this.lib.C_DecryptAsync(session, sealed.ciphertext, Buffer.alloc(sealed.ciphertext.length)));
+        return await this.lib.C_DecryptAsync(session, sealed.ciphertext, Buffer.alloc(sealed.ciphertext.length));
       } catch (err) {
         const failure = toHsmException(err, 'C_Decrypt');
         // A bad GCM tag is reported differently per library: SoftHSM2 2.6 answers CKR_GENERAL_ERROR (measured in
@@ -78,7 +82,7 @@ export class HsmCrypto {
     return this.withKey(label, 'private', deadline, async (session, key) => {
       assertKeyFits(scheme, key);
       this.lib.C_SignInit(session, mechanism.toPkcs11(), key.handle);
-      const signature = Buffer.from(await this.lib.C_SignAsync(session, mechanism.input(digest), Buffer.alloc(MAX_SIGNATURE_BYTES)));
+      const signature = await this.lib.C_SignAsync(session, mechanism.input(digest), Buffer.alloc(MAX_SIGNATURE_BYTES));
       return scheme === 'ecdsa' ? ecdsaRawToDer(signature) : signature;
     });
   }
@@ -103,7 +107,7 @@ export class HsmCrypto {
   mac(label: string, hash: HashAlgorithm, data: Buffer, deadline?: number): Promise<Buffer> {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
       this.lib.C_SignInit(session, new HmacMechanism(hash).toPkcs11(), key.handle);
-      return Buffer.from(await this.lib.C_SignAsync(session, data, Buffer.alloc(MAX_MAC_BYTES)));
+      return await this.lib.C_SignAsync(session, data, Buffer.alloc(MAX_MAC_BYTES));
     });
   }
 

@@ -1,5 +1,5 @@
 import * as pkcs11js from 'pkcs11js';
-import type { FaultInjector } from '../fault/fault-injector';
+import type { FaultInjector, FaultSettings } from '../fault/fault-injector';
 import { HSM_ERROR_TRAITS, HsmException, HsmExceptionCode } from '../hsm.exception';
 import { CURVES } from '../crypto/public-key';
 import { KeyHandleCache, type CachedKey, type KeyObjectClass } from '../key/key-handle-cache';
@@ -106,10 +106,7 @@ export class SessionPool {
     if (this.closing) throw new HsmException(HsmExceptionCode.PoolClosed, `pool ${this.name} is closed`);
     const session = await this.acquire(deadline);
     const running = this.useSession(session, work);
-    if (deadline === undefined) return running;
-    // The outcome is observed either here or by the race; never unhandled.
-    running.catch(() => undefined);
-    return raceDeadline(running, deadline, this.name);
+    return deadline === undefined ? running : raceDeadline(running, deadline, this.name);
   }
 
   /**
@@ -199,8 +196,10 @@ export class SessionPool {
   private async useSession<T>(session: Buffer, work: (session: Buffer) => Promise<T>): Promise<T> {
     let broken = false;
     try {
-      await this.ensureLoggedIn(session);
-      await this.options.faults?.before();
+      // Checked before awaiting: each await costs a turn of the microtask queue on every operation.
+      if (!this.loggedIn) await this.ensureLoggedIn(session);
+      const faults = this.options.faults;
+      if (faults && faultsSet(faults.active)) await faults.before();
       return await work(session);
     } catch (err) {
       const failure = toHsmException(err, `operation in ${this.name}`);
@@ -316,17 +315,29 @@ export class SessionPool {
   }
 }
 
-async function raceDeadline<T>(work: Promise<T>, deadline: number, name: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+/** `work`'s outcome, or `PoolTimeout` once `deadline` passes first (the work keeps running; its outcome is still observed). */
+function raceDeadline<T>(work: Promise<T>, deadline: number, name: string): Promise<T> {
+  // One promise and one timer per operation: no Promise.race, whose extra promises every request would pay for.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
       () => reject(new HsmException(HsmExceptionCode.PoolTimeout, `operation in ${name} did not finish before the deadline`)),
       Math.max(0, deadline - Date.now()),
     );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      // What a pool's work rejects with is always an Error (an HsmException from useSession).
+      (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+}
+
+/** Is any fault configured? Without one, an operation skips the injector entirely. */
+function faultsSet(settings: FaultSettings): boolean {
+  return (settings.errorRate ?? 0) > 0 || (settings.latencyMs ?? 0) > 0 || settings.hang === true;
 }
