@@ -12,6 +12,8 @@ export interface CpuSnapshot {
   readonly at: number;
   readonly machineBusy: number;
   readonly machineTotal: number;
+  /** Time the hypervisor gave this machine's CPUs to someone else. */
+  readonly steal: number;
   readonly gateway: number;
   readonly gatewayMainThread: number;
   readonly self: number;
@@ -27,6 +29,8 @@ export interface CpuShares {
   readonly bench: number;
   readonly other: number;
   readonly idle: number;
+  /** Taken by the hypervisor (other tenants of the host): neither ours nor idle. */
+  readonly steal: number;
 }
 
 /** utime + stime (and cutime + cstime) of a /proc/<pid>/stat line; the name field may hold spaces. */
@@ -49,8 +53,9 @@ export function cpuSnapshot(gatewayPid: number): CpuSnapshot {
   const self = procTicks('/proc/self/stat');
   return {
     at: performance.now(),
-    machineBusy: user + nice + system + irq + softirq + steal,
+    machineBusy: user + nice + system + irq + softirq,
     machineTotal: user + nice + system + idle + iowait + irq + softirq + steal,
+    steal,
     gateway: gatewayPid ? procTicks(`/proc/${gatewayPid}/stat`).own : 0,
     gatewayMainThread: gatewayPid ? procTicks(`/proc/${gatewayPid}/task/${gatewayPid}/stat`).own : 0,
     self: self.own,
@@ -72,6 +77,7 @@ export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): CpuShares {
     loadGenerator: cpus(loadGenerator),
     bench: cpus(bench),
     other: cpus(Math.max(0, busy - gateway - loadGenerator - bench)),
-    idle: cpus(b.machineTotal - a.machineTotal - busy),
+    idle: cpus(b.machineTotal - a.machineTotal - busy - (b.steal - a.steal)),
+    steal: cpus(b.steal - a.steal),
   };
 }

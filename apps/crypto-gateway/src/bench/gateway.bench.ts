@@ -11,6 +11,7 @@ import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
 import { cpuShares, cpuSnapshot, type CpuShares } from './cpu-usage.bench';
 import { DirectPkcs11, type DirectOperation } from './direct-pkcs11.bench';
 import { ghz, type GhzResult, type GhzRun, type GhzTarget } from './ghz.bench';
+import { startCeilingServer } from './grpc-ceiling.bench';
 import { closedLoop, type LoadResult } from './load-generator.bench';
 
 const root = resolve(__dirname, '../../../..');
@@ -26,6 +27,7 @@ const GHZ_VERSION = 'v0.120.0';
 const GENERATORS = {
   baseline: 'in-process Node closed loop over pkcs11js (apps/crypto-gateway/src/bench/load-generator.bench.ts)',
   gateway: `ghz ${GHZ_VERSION} over gRPC/mTLS: closed loop (-c), open loop at 70% (--rps --async), batches, resilience`,
+  ceiling: `ghz ${GHZ_VERSION} against a grpc-js server in the benchmark process that answers Encrypt at once (apps/crypto-gateway/src/bench/grpc-ceiling.bench.ts)`,
 } as const;
 
 /** A run's figures and where the CPU went meanwhile. */
@@ -132,11 +134,15 @@ async function main(): Promise<void> {
     const sealed = (await client.call.Encrypt({ keyAlias: 'orders', plaintext: kib }))['ciphertext'] as Buffer;
     const directSealed = await direct.sealed('orders/v2', kib);
     const encrypt = { keyAlias: 'orders', plaintext: b64 };
-    const cases: { name: string; direct: DirectOperation; input: { label: string; data: Buffer; iv?: Buffer }; method: string; data: object }[] = [
-      { name: 'AES-256-GCM encrypt 1 KiB', direct: 'encrypt', input: { label: 'orders/v2', data: kib }, method: 'Crypto/Encrypt', data: encrypt },
-      { name: 'AES-256-GCM decrypt 1 KiB', direct: 'decrypt', input: { label: 'orders/v2', data: directSealed.ciphertext, iv: directSealed.iv }, method: 'Crypto/Decrypt', data: { ciphertext: sealed.toString('base64') } },
-      { name: 'ECDSA P-256 sign', direct: 'sign-ecdsa', input: { label: 'receipts/v1', data: kib }, method: 'Crypto/Sign', data: { keyAlias: 'receipts', message: b64, signingAlgorithm: 'ECDSA_SHA_256' } },
-      { name: 'RSA-2048 PSS sign', direct: 'sign-rsa-pss', input: { label: 'statements/v1', data: kib }, method: 'Crypto/Sign', data: { keyAlias: 'statements', message: b64, signingAlgorithm: 'RSASSA_PSS_SHA_256' } },
+    const decrypt = { ciphertext: sealed.toString('base64') };
+    const ecdsa = { keyAlias: 'receipts', message: b64, signingAlgorithm: 'ECDSA_SHA_256' };
+    const pss = { keyAlias: 'statements', message: b64, signingAlgorithm: 'RSASSA_PSS_SHA_256' };
+    // `batch`: the batch RPC of the operation, if there is one (HMAC has none).
+    const cases: { name: string; direct: DirectOperation; input: { label: string; data: Buffer; iv?: Buffer }; method: string; data: object; batch?: string }[] = [
+      { name: 'AES-256-GCM encrypt 1 KiB', direct: 'encrypt', input: { label: 'orders/v2', data: kib }, method: 'Crypto/Encrypt', data: encrypt, batch: 'Crypto/EncryptBatch' },
+      { name: 'AES-256-GCM decrypt 1 KiB', direct: 'decrypt', input: { label: 'orders/v2', data: directSealed.ciphertext, iv: directSealed.iv }, method: 'Crypto/Decrypt', data: decrypt, batch: 'Crypto/DecryptBatch' },
+      { name: 'ECDSA P-256 sign', direct: 'sign-ecdsa', input: { label: 'receipts/v1', data: kib }, method: 'Crypto/Sign', data: ecdsa, batch: 'Crypto/SignBatch' },
+      { name: 'RSA-2048 PSS sign', direct: 'sign-rsa-pss', input: { label: 'statements/v1', data: kib }, method: 'Crypto/Sign', data: pss, batch: 'Crypto/SignBatch' },
       { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, method: 'Crypto/GenerateMac', data: { keyAlias: 'sessions', message: b64, macAlgorithm: 'HMAC_SHA_256' } },
     ];
     const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
@@ -165,8 +171,9 @@ async function main(): Promise<void> {
       const seventy = await withCpu(() => ghz(target, { method: c.method, data: c.data, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: gw.opsPerSecond * 0.7 }));
       gatewayOps += gw.ops + seventy.ops;
       let batch: OperationResult['batch'];
-      if (c.direct === 'encrypt') {
-        const run = await measured({ method: 'Crypto/EncryptBatch', data: { items: Array.from({ length: BATCH_ITEMS }, () => encrypt) }, concurrency: CONCURRENCY / 8 }, BATCH_ITEMS);
+      if (c.batch) {
+        const items = Array.from({ length: BATCH_ITEMS }, () => c.data);
+        const run = await measured({ method: c.batch, data: { items }, concurrency: CONCURRENCY / 8 }, BATCH_ITEMS);
         batch = { ...run, itemsPerSecond: run.opsPerSecond * BATCH_ITEMS, ratio: (run.opsPerSecond * BATCH_ITEMS) / baseline.opsPerSecond };
         gatewayOps += run.ops * BATCH_ITEMS;
       }
@@ -175,6 +182,21 @@ async function main(): Promise<void> {
     }
     const logins = (await metric(url, 'keyfleet_gateway_pkcs11_logins')) - loginsBefore;
     const searches = (await metric(url, 'keyfleet_gateway_pkcs11_object_searches')) - searchesBefore;
+
+    // What grpc-js and ghz alone do here (unary Encrypt answered at once), with the same settings.
+    process.stdout.write('[bench] gRPC ceiling (grpc-js echo server, ghz)... ');
+    const echo = await startCeilingServer(pki);
+    let ceiling: Measured<GhzResult>;
+    try {
+      const echoTarget = { ...target, address: echo.address };
+      await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+      const before = cpuSnapshot(gateway.pid ?? 0);
+      const run = await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS });
+      ceiling = { ...run, cpu: cpuShares(before, cpuSnapshot(gateway.pid ?? 0)) };
+    } finally {
+      await echo.close();
+    }
+    console.log(`${ceiling.opsPerSecond.toFixed(0)}/s`);
 
     // Resilience only in full runs; a BENCH_ONLY run writes gateway-only.{json,md}, leaving the full report alone.
     const resilience = only ? undefined : await resilienceRun(target, url, pki, encrypt);
@@ -187,6 +209,7 @@ async function main(): Promise<void> {
       hsm: 'SoftHSM2 (Debian), one token per cluster',
       generators: GENERATORS,
       results,
+      grpcCeiling: ceiling,
       perHundredThousand: { logins: (logins * 100_000) / gatewayOps, objectSearches: (searches * 100_000) / gatewayOps, gatewayOps, totalLogins: logins, totalObjectSearches: searches },
       ...(resilience ? { resilience } : {}),
     };
@@ -247,6 +270,7 @@ function markdown(r: {
   when: string;
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
+  grpcCeiling: Measured<GhzResult>;
   perHundredThousand: { logins: number; objectSearches: number; gatewayOps: number };
   resilience?: { requests: number; clientErrors: number; clientErrorRate: number; breakerOpenedAfterMs: number | null; breakerClosedAfterRecoveryMs: number | null };
 }): string {
@@ -258,20 +282,22 @@ function markdown(r: {
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}.`,
     `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections.`,
     '',
-    '| operation | baseline ops/s | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32 items/s (ratio) |',
+    '| operation | baseline ops/s | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.results.map(
       (x) =>
         `| ${x.operation} | ${f(x.baseline.opsPerSecond)} | ${f(x.gateway.opsPerSecond)} | ${f(x.ratio, 2)} | ${f(x.gateway.p50Ms, 2)} / ${f(x.gateway.p99Ms, 2)} | ${f(x.atSeventyPercent.p99Ms, 2)} | ${x.batch ? `${f(x.batch.itemsPerSecond)} (${f(x.batch.ratio, 2)})` : '-'} |`,
     ),
     '',
-    'CPUs used on average (1 = one core) during the baseline run (the benchmark process; everything else) and the gateway peak run (the gateway, its JavaScript main thread in brackets; ghz; everything else, such as Kafka taking the audit records or other work on the machine; idle).',
+    `gRPC ceiling, measured by ${GENERATORS.ceiling}: ${f(r.grpcCeiling.opsPerSecond)} calls/s, p50 / p99 ${f(r.grpcCeiling.p50Ms, 2)} / ${f(r.grpcCeiling.p99Ms, 2)} ms (CPUs: server ${f(r.grpcCeiling.cpu.bench, 2)}, ghz ${f(r.grpcCeiling.cpu.loadGenerator, 2)}, idle ${f(r.grpcCeiling.cpu.idle, 2)}). No unary figure of the gateway can pass it; as a ratio to each baseline: ${r.results.map((x) => `${x.operation} ${f(r.grpcCeiling.opsPerSecond / x.baseline.opsPerSecond, 2)}`).join(', ')}.`,
     '',
-    '| operation | baseline: process | other | gateway peak: gateway (main thread) | ghz | other | idle |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    'CPUs used on average (1 = one core) during the baseline run (the benchmark process; everything else) and the gateway peak run (the gateway, its JavaScript main thread in brackets; ghz; everything else, such as Kafka taking the audit records or other work on the machine; idle; taken by the hypervisor).',
+    '',
+    '| operation | baseline: process | other | gateway peak: gateway (main thread) | ghz | other | idle | steal |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.results.map(
       (x) =>
-        `| ${x.operation} | ${f(x.baseline.cpu.bench, 2)} | ${f(x.baseline.cpu.other, 2)} | ${f(x.gateway.cpu.gateway, 2)} (${f(x.gateway.cpu.gatewayMainThread, 2)}) | ${f(x.gateway.cpu.loadGenerator, 2)} | ${f(x.gateway.cpu.other, 2)} | ${f(x.gateway.cpu.idle, 2)} |`,
+        `| ${x.operation} | ${f(x.baseline.cpu.bench, 2)} | ${f(x.baseline.cpu.other, 2)} | ${f(x.gateway.cpu.gateway, 2)} (${f(x.gateway.cpu.gatewayMainThread, 2)}) | ${f(x.gateway.cpu.loadGenerator, 2)} | ${f(x.gateway.cpu.other, 2)} | ${f(x.gateway.cpu.idle, 2)} | ${f(x.gateway.cpu.steal, 2)} |`,
     ),
     '',
     `Per 100,000 gateway operations: ${f(r.perHundredThousand.logins, 2)} logins, ${f(r.perHundredThousand.objectSearches, 2)} object searches (${r.perHundredThousand.gatewayOps} operations).`,
