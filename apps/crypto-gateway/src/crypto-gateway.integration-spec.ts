@@ -208,6 +208,16 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   });
 
   it('never opens more sessions than the pool size and logs each pool in once, under 600 concurrent requests', async () => {
+    // Each cluster looks the key up on its first use: have both used it before counting (routing is random at 90/10).
+    const admin = adminClient('key-service');
+    try {
+      for (const weights of [{ blue: 100, green: 0 }, { blue: 0, green: 100 }, { blue: 90, green: 10 }]) {
+        await admin.call.SetRoutingWeights({ ring: 'main', weights });
+        await encrypt(app);
+      }
+    } finally {
+      admin.close();
+    }
     const before = await clusterStatus();
     const results = await Promise.all(Array.from({ length: 600 }, (_, i) => encrypt(app, Buffer.from(`m${i}`))));
     expect(results).toHaveLength(600);
