@@ -1,6 +1,6 @@
 export { additionalData, ciphertextHeader, decodeCiphertext, encodeCiphertext, type CiphertextBlob } from './lib/ciphertext/ciphertext-format';
 export { MAC_ALGORITHMS, SIGNING_ALGORITHMS, signingAlgorithmsFor, type MacAlgorithmName, type SigningAlgorithmName } from './lib/crypto/algorithms';
-export { GatewayCrypto, MAX_PLAINTEXT_BYTES, MAX_RANDOM_BYTES, type EncryptionContext, type GatewayCryptoDependencies } from './lib/crypto/gateway-crypto';
+export { GatewayCrypto, MAX_ALIAS_LENGTH, MAX_PLAINTEXT_BYTES, MAX_RANDOM_BYTES, auditableAlias, type EncryptionContext, type GatewayCryptoDependencies } from './lib/crypto/gateway-crypto';
 export { GatewayException, GatewayExceptionCode, type OperationTrace } from './lib/gateway.exception';
 export { KeyDirectory, USAGES_BY_SPEC, keyDirectorySchema, keySpecSchema, keyUsageSchema, type DirectoryKey, type DirectoryVersion, type KeyDirectoryConfig, type KeySpec, type KeyUsage, type ResolvedKey } from './lib/keys/key-directory';
 export type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, HashName, OperationAudit, RequestContext, RetryRunner, SchemeName } from './lib/ports';

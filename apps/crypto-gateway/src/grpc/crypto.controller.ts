@@ -3,7 +3,7 @@ import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CryptoOperation } from '@keyfleet/contracts';
-import { GatewayCrypto, GatewayException, GatewayExceptionCode, decodeCiphertext, type OperationAudit, type RequestContext } from '@keyfleet/gateway';
+import { GatewayCrypto, GatewayException, GatewayExceptionCode, auditableAlias, decodeCiphertext, type OperationAudit, type RequestContext } from '@keyfleet/gateway';
 import { LOGGER } from '@keyfleet/observability';
 import { CALLER_AUTHORIZER, OPERATION_AUDIT, type CallerAuthorizer } from '../gateway.tokens';
 import { ConnectionIdentities } from '../security/connection-identity';
@@ -124,7 +124,8 @@ export class CryptoController {
     const denial = this.authorizer.authorize(ctx.caller, operation, alias);
     if (denial === undefined) return run();
     if (this.audit.accepting) {
-      this.audit.record({ operation, caller: ctx.caller, ...(alias ? { keyAlias: alias } : {}), outcome: 'PERMISSION_DENIED', latencyMicros: 0, attempts: 0, items: 1 });
+      const keyAlias = auditableAlias(alias);
+      this.audit.record({ operation, caller: ctx.caller, ...(keyAlias ? { keyAlias } : {}), outcome: 'PERMISSION_DENIED', latencyMicros: 0, attempts: 0, items: 1 });
     }
     return Promise.reject(new GatewayException(GatewayExceptionCode.PermissionDenied, denial));
   }

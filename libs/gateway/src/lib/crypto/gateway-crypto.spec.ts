@@ -141,6 +141,16 @@ describe(GatewayCrypto.name, () => {
     expect(green.calls).toBe(1);
   });
 
+  it('refuses an alias longer than any key can have, and still writes a valid record without it', async () => {
+    const alias = 'a'.repeat(300);
+
+    await expect(sut.encrypt(ctx, alias, Buffer.from('x'), {})).rejects.toMatchObject({ code: GatewayExceptionCode.InvalidArgument, message: 'key_alias is at most 128 characters' });
+
+    const record = audit.records.at(-1);
+    expect(record).toMatchObject({ operation: 'encrypt', outcome: 'INVALID_ARGUMENT' });
+    expect(record?.keyAlias).toBeUndefined();
+  });
+
   it('follows weight changes at run time', async () => {
     keys.setWeights('main', { blue: 0, green: 100 });
     blue.calls = 0;

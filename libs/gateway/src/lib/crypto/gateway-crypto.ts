@@ -9,6 +9,8 @@ import { DIGEST_LENGTH, macFor, signingAlgorithmsFor, signingFor, type SigningAl
 
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
 export const MAX_RANDOM_BYTES = 1024;
+/** Longest alias the key directory allows. */
+export const MAX_ALIAS_LENGTH = 128;
 const DATA_KEY_BYTES = 32;
 
 export type EncryptionContext = Readonly<Record<string, string>>;
@@ -143,6 +145,7 @@ export class GatewayCrypto {
 
   private resolve(alias: string, usage: KeyUsage, version?: number): ResolvedKey {
     if (!alias) throw invalid('key_alias is required');
+    if (alias.length > MAX_ALIAS_LENGTH) throw invalid(`key_alias is at most ${MAX_ALIAS_LENGTH} characters`);
     const key = this.deps.directory.resolve(alias, version);
     if (key.usage !== usage) throw new GatewayException(GatewayExceptionCode.FailedPrecondition, `key ${alias} is a ${key.usage} key`);
     return key;
@@ -219,7 +222,7 @@ export class GatewayCrypto {
       trace = failure.trace;
       throw failure;
     } finally {
-      const keyAlias = aliasNow();
+      const keyAlias = auditableAlias(aliasNow());
       if (this.deps.audit.accepting) {
         this.deps.audit.record({
           operation,
@@ -235,6 +238,14 @@ export class GatewayCrypto {
       }
     }
   }
+}
+
+/**
+ * The alias as an audit record may carry it: none for an alias longer than any key can have
+ * (such a request is refused as INVALID_ARGUMENT, and its record must still be valid).
+ */
+export function auditableAlias(alias: string | undefined): string | undefined {
+  return alias && alias.length <= MAX_ALIAS_LENGTH ? alias : undefined;
 }
 
 function invalid(message: string): GatewayException {
