@@ -1,7 +1,8 @@
 import pino from 'pino';
-import { MessageTypes, createMessage, type AnyMessage, type GatewayAdminActionRecordedV1 } from '@keyfleet/contracts';
+import { MessageTypes, createMessage, decodeMessage, type AnyMessage, type GatewayAdminActionRecordedV1 } from '@keyfleet/contracts';
 import { GatewayException, GatewayExceptionCode, KeyDirectory } from '@keyfleet/gateway';
-import type { AdminAudit } from '../admin/admin-audit';
+import type { OutgoingRecord, SpooledPublisher } from '@keyfleet/messaging';
+import { AdminAudit } from '../admin/admin-audit';
 import type { ClusterFleet } from '../clusters/cluster-fleet';
 import { ControlEventHandler } from './control-event.handler';
 
@@ -11,7 +12,14 @@ describe(ControlEventHandler.name, () => {
   let directory: KeyDirectory;
   let switched: { clusterId: string; change: object }[];
   let invalidated: string[];
-  let records: GatewayAdminActionRecordedV1[];
+  let submitted: OutgoingRecord[];
+  /** The admin-action records the handler's audit trail wrote, decoded from what reached the spool. */
+  const records = (): GatewayAdminActionRecordedV1[] =>
+    submitted.map((r) => {
+      const decoded = decodeMessage(r.value);
+      if (!decoded.ok || decoded.message.type !== MessageTypes.GatewayAdminActionRecordedV1) throw new Error('not an admin-action record');
+      return decoded.message.data;
+    });
   let sut: ControlEventHandler;
 
   beforeEach(() => {
@@ -21,16 +29,18 @@ describe(ControlEventHandler.name, () => {
     });
     switched = [];
     invalidated = [];
-    records = [];
+    submitted = [];
     const cluster = (clusterId: string) => ({
       reconnect: (change: object) => {
+        if (clusterId === 'green') return Promise.reject(new Error('secret store unreachable'));
         switched.push({ clusterId, change });
         return Promise.resolve();
       },
       invalidateKey: (label: string) => invalidated.push(`${clusterId}:${label}`),
     });
     const fleet = { get: (id: string) => (['blue', 'green'].includes(id) ? cluster(id) : undefined) } as unknown as ClusterFleet;
-    const audit = { record: (r: GatewayAdminActionRecordedV1) => records.push(r) } as unknown as AdminAudit;
+    const spool = { accepting: true, submit: (r: OutgoingRecord) => submitted.push(r) } as unknown as SpooledPublisher;
+    const audit = new AdminAudit(spool, '');
     sut = new ControlEventHandler(directory, fleet, audit, pino({ level: 'silent' }));
   });
 
@@ -41,7 +51,7 @@ describe(ControlEventHandler.name, () => {
 
     expect(outcome).toBe('applied');
     expect(directory.rings()['main']?.weights).toEqual({ blue: 0, green: 100 });
-    expect(records).toEqual([expect.objectContaining({ action: 'set-routing-weights', caller: 'service:migration-service', outcome: 'ok' })]);
+    expect(records()).toEqual([expect.objectContaining({ action: 'set-routing-weights', caller: 'service:migration-service', outcome: 'ok' })]);
   });
 
   it('switches a cluster\'s pool to the credentials rotation-service names', async () => {
@@ -66,7 +76,13 @@ describe(ControlEventHandler.name, () => {
     await expect(sut.apply(event({ type: MessageTypes.RoutingWeightsChangedV1, source: 'migration-service', subject: 'x', actor, data: { ring: 'nope', weights: { blue: 1 } } }))).rejects.toMatchObject({
       code: GatewayExceptionCode.NotFound,
     });
-    expect(records.map((r) => r.outcome)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect(records().map((r) => r.outcome)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(await sut.apply(event({ type: MessageTypes.KeyRegisteredV1, source: 'key-service', subject: 'k', actor, data: { alias: 'k', version: 1, keyType: 'aes-256', usage: ['encrypt-decrypt'], state: 'pending', label: 'k/v1' } }))).toBe('ignored');
+  });
+
+  it('lets a failure that is not a refusal through for a retry, recorded as UNAVAILABLE', async () => {
+    await expect(sut.apply(event({ type: MessageTypes.CryptoUserSwitchedV1, source: 'rotation-service', subject: 'green', actor, data: { clusterId: 'green', secretId: 's' } }))).rejects.toThrow('secret store unreachable');
+
+    expect(records()).toEqual([expect.objectContaining({ action: 'switch-crypto-user', clusterId: 'green', outcome: 'UNAVAILABLE' })]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { MessageTypes, type AnyMessage, type GatewayAdminAction, type OperationOutcome } from '@keyfleet/contracts';
+import { MessageTypes, type AnyMessage, type GatewayAdminAction } from '@keyfleet/contracts';
 import { GatewayException, GatewayExceptionCode, type KeyDirectory } from '@keyfleet/gateway';
-import type { AdminAudit } from '../admin/admin-audit';
+import type { AdminAudit, AdminSubject } from '../admin/admin-audit';
 import type { ClusterFleet } from '../clusters/cluster-fleet';
 
 /** What became of one event: applied, or not for the gateway. */
@@ -67,16 +67,8 @@ export class ControlEventHandler {
     }
   }
 
-  private async audited(message: AnyMessage, action: GatewayAdminAction, subject: { clusterId?: string; keyAlias?: string; keyVersion?: number }, run: () => void | Promise<void>) {
-    const started = process.hrtime.bigint();
-    let outcome: OperationOutcome = 'ok';
-    try {
-      await run();
-    } catch (err) {
-      outcome = err instanceof GatewayException ? err.code : 'UNAVAILABLE';
-      throw err;
-    } finally {
-      this.audit.record({ action, caller: `${message.actor.kind}:${message.actor.id}`.slice(0, 256), ...subject, outcome, latencyMicros: Number((process.hrtime.bigint() - started) / 1000n) });
-    }
+  private audited(message: AnyMessage, action: GatewayAdminAction, subject: AdminSubject, run: () => void | Promise<void>): Promise<void> {
+    // A failure that is not a refusal (the secret store away, a login failing) is the cluster being unavailable.
+    return this.audit.track(action, () => `${message.actor.kind}:${message.actor.id}`.slice(0, 256), subject, run, { unexpected: 'UNAVAILABLE' });
   }
 }

@@ -1,21 +1,15 @@
 import { RpcException } from '@nestjs/microservices';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GatewayAdminAction, OperationOutcome } from '@keyfleet/contracts';
+import type { GatewayAdminAction } from '@keyfleet/contracts';
 import { GatewayException, GatewayExceptionCode } from '@keyfleet/gateway';
-import type { AdminAudit } from '../admin/admin-audit';
+import type { AdminAudit, AdminSubject } from '../admin/admin-audit';
 import type { AdminAuthorizer } from '../gateway.tokens';
 import { toGrpcError } from './grpc-status.mapper';
 
-export type AdminCall = ServerUnaryCall<unknown, unknown>;
+export type { AdminSubject } from '../admin/admin-audit';
 
-/** What an admin request acted on, for its audit record (names only, never secrets or material). */
-export interface AdminSubject {
-  readonly clusterId?: string;
-  readonly keyAlias?: string;
-  readonly keyVersion?: number;
-  readonly username?: string;
-}
+export type AdminCall = ServerUnaryCall<unknown, unknown>;
 
 /**
  * Runs one HsmAdmin request: the caller must be a keyfleet service, the audit trail must be
@@ -29,28 +23,25 @@ export async function runAdminCall<T>(
   subject: AdminSubject,
   run: () => T | Promise<T>,
 ): Promise<T> {
-  const started = process.hrtime.bigint();
   let caller = 'unknown';
-  let outcome: OperationOutcome = 'ok';
-  let learned: AdminSubject = {};
   try {
-    caller = deps.authorizer.identify(call.getAuthContext().sslPeerCertificate);
-    const denial = deps.authorizer.authorizeAdmin(caller);
-    if (denial !== undefined) throw new GatewayException(GatewayExceptionCode.PermissionDenied, denial);
-    if (!deps.audit.accepting) throw new GatewayException(GatewayExceptionCode.Unavailable, 'the audit trail cannot be written; admin requests are refused until it can');
-    deps.logger.info({ caller, action, ...subject }, 'admin request');
-    const result = await run();
-    learned = subjectIn(result);
-    return result;
+    return await deps.audit.track(
+      action,
+      () => caller,
+      subject,
+      () => {
+        caller = deps.authorizer.identify(call.getAuthContext().sslPeerCertificate);
+        const denial = deps.authorizer.authorizeAdmin(caller);
+        if (denial !== undefined) throw new GatewayException(GatewayExceptionCode.PermissionDenied, denial);
+        if (!deps.audit.accepting) throw new GatewayException(GatewayExceptionCode.Unavailable, 'the audit trail cannot be written; admin requests are refused until it can');
+        deps.logger.info({ caller, action, ...subject }, 'admin request');
+        return run();
+      },
+      { learn: subjectIn },
+    );
   } catch (err) {
-    const grpc = toGrpcError(err, deps.logger);
-    outcome = err instanceof GatewayException ? err.code : 'INTERNAL';
-    if (err instanceof GatewayException) deps.logger.warn({ caller, action, ...subject, outcome, reason: err.message }, 'admin request failed');
-    throw new RpcException(grpc);
-  } finally {
-    if (deps.audit.accepting) {
-      deps.audit.record({ action, caller, ...definedOnly(learned), ...definedOnly(subject), outcome, latencyMicros: Number((process.hrtime.bigint() - started) / 1000n) });
-    }
+    if (err instanceof GatewayException) deps.logger.warn({ caller, action, ...subject, outcome: err.code, reason: err.message }, 'admin request failed');
+    throw new RpcException(toGrpcError(err, deps.logger));
   }
 }
 
@@ -66,8 +57,4 @@ function subjectIn(result: unknown): AdminSubject {
   if (keyAlias) learned.keyAlias = keyAlias;
   if (typeof r['version'] === 'number' && r['version'] > 0) learned.keyVersion = r['version'];
   return learned;
-}
-
-function definedOnly(subject: AdminSubject): AdminSubject {
-  return Object.fromEntries(Object.entries(subject).filter(([, v]) => v !== undefined && v !== '' && v !== 0));
 }
