@@ -12,7 +12,7 @@ import { AdminAudit } from './admin/admin-audit';
 import { CliClusterAdmins } from './admin/cli-cluster-admin';
 import { KafkaOperationAudit } from './audit/kafka-operation-audit';
 import { ControlEventHandler } from './consumers/control-event.handler';
-import { ControlEventsConsumer } from './consumers/control-events.consumer';
+import { CONTROL_TOPICS, ControlEventsConsumer } from './consumers/control-events.consumer';
 import { ClusterFleet } from './clusters/cluster-fleet';
 import { ClusterRuntime } from './clusters/cluster-runtime';
 import { countsAgainstCluster, failureClassifier } from './clusters/failure-classifier';
@@ -64,8 +64,7 @@ export class GatewayRuntime {
     const authorizer = new PolicyAuthorizer(policy);
 
     const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
-    const controlTopics = [Topics.RotationEvents, Topics.MigrationEvents, Topics.KeyEvents];
-    const topics = [Topics.CryptoOps, Topics.GatewayEvents, ...controlTopics, ...controlTopics.map(dlqTopic)];
+    const topics = [Topics.CryptoOps, Topics.GatewayEvents, ...CONTROL_TOPICS, ...CONTROL_TOPICS.map(dlqTopic)];
     await provisionTopics(kafka, topics.map((t) => `${config.kafka.topicPrefix}${t}`), { partitions: 3, replicationFactor: 1 }).catch((err: unknown) =>
       logger.warn({ err }, 'topics could not be provisioned at start (Kafka away?): audit records are spooled meanwhile'),
     );

@@ -5,6 +5,9 @@ import { GatewayException } from '@keyfleet/gateway';
 import { deadLetterRecord, fullJitterDelay, type MessagePublisher } from '@keyfleet/messaging';
 import type { ControlEventHandler } from './control-event.handler';
 
+/** The topics whose events steer the gateway (rotation-, migration- and key-service's events). */
+export const CONTROL_TOPICS = Object.freeze([Topics.RotationEvents, Topics.MigrationEvents, Topics.KeyEvents] as const);
+
 export interface ControlEventsConsumerOptions {
   readonly kafka: Kafka;
   readonly topicPrefix: string;
@@ -34,15 +37,22 @@ export class ControlEventsConsumer {
   constructor(private readonly options: ControlEventsConsumerOptions) {}
 
   get topics(): string[] {
-    return [Topics.RotationEvents, Topics.MigrationEvents, Topics.KeyEvents].map((t) => `${this.options.topicPrefix}${t}`);
+    return CONTROL_TOPICS.map((t) => `${this.options.topicPrefix}${t}`);
   }
 
   async start(): Promise<void> {
     const consumer = this.options.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: false });
-    await consumer.run({ autoCommit: true, eachMessage: (payload) => this.handle(payload) });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.topics, fromBeginning: false });
+      await consumer.run({ autoCommit: true, eachMessage: (payload) => this.handle(payload) });
+    } catch (err) {
+      // The caller retries with a new consumer: this one must not stay connected beside it.
+      await this.stop();
+      this.consumer = undefined;
+      throw err;
+    }
   }
 
   /** Leaves the group; bounded, since a consumer reconnecting to an unreachable Kafka may not answer (shutdown must not hang). */
