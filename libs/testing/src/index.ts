@@ -1,4 +1,4 @@
-export { deleteTopicsWithPrefix, dropSchemas, infraEnv, type InfraVariable } from './lib/infra-cleanup';
+export { deleteClusterTokens, deleteTopicsWithPrefix, dropSchemas, infraEnv, type InfraVariable } from './lib/infra-cleanup';
 export {
   DEFAULT_STOP_TIMEOUT_MS,
   WORKSPACE_ROOT,

@@ -8,7 +8,7 @@ import { CreateHsmCommand, DeleteHsmCommand } from '@aws-sdk/client-cloudhsm-v2'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createCloudHsmV2Client, createCluster, describeAllBackups, describeAllClusters } from '@keyfleet/aws';
 import { loadIsolatedModule } from '@keyfleet/hsm';
-import { builtEntry, freePort, infraEnv, runToExit, startService, type ServiceProcess } from '@keyfleet/testing';
+import { builtEntry, deleteClusterTokens, freePort, infraEnv, runToExit, startService, type ServiceProcess } from '@keyfleet/testing';
 
 const RW = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
 // PKCS#11 2.40's value for a refused C_DestroyObject of a CKA_DESTROYABLE=false object; pkcs11js has no constant for it.
@@ -100,12 +100,7 @@ describe('cloudhsm-local mirrors crypto users and keys into SoftHSM2', () => {
   afterAll(async () => {
     await sut.stop();
     // Remove every token of the clusters this suite made (the server keeps them otherwise).
-    const labels = execFileSync('softhsm2-util', ['--show-slots'])
-      .toString()
-      .split('\n')
-      .map((line) => /^\s*Label:\s*(\S+)/.exec(line)?.[1])
-      .filter((label): label is string => label !== undefined && clusters.some((cluster) => label.startsWith(`${cluster}/`)));
-    for (const label of labels) execFileSync('softhsm2-util', ['--delete-token', '--token', label], { stdio: 'ignore' });
+    deleteClusterTokens(clusters);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -2,13 +2,12 @@
 // cluster with an admin and two crypto users (gw_app, gw_standby) whose SoftHSM2 tokens
 // cloudhsm-local keeps, and a clone restored from its backup (same users and passwords),
 // so keys replicate between them. Credentials live only in cloudhsm-local's Secrets Manager.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { CreateHsmCommand, DeleteClusterCommand, DeleteHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { createCloudHsmV2Client, createCluster, describeAllBackups, describeAllClusters } from '@keyfleet/aws';
-import { dirname, join } from 'node:path';
-import { WORKSPACE_ROOT, builtEntry, infraEnv, runToExit } from '@keyfleet/testing';
+import { WORKSPACE_ROOT, builtEntry, deleteClusterTokens, infraEnv, runToExit } from '@keyfleet/testing';
 
 /** The cloudhsm-cli executable the gateway runs (cloudhsm-local's). */
 export const CLI = join(WORKSPACE_ROOT, 'bin/cloudhsm-cli');
@@ -65,12 +64,7 @@ export async function createCloudHsmEstate(suite: string, region: string): Promi
       for (const hsm of described?.Hsms ?? []) await aws.send(new DeleteHsmCommand({ ClusterId: clusterId, HsmId: hsm.HsmId }));
       await aws.send(new DeleteClusterCommand({ ClusterId: clusterId }));
     }
-    const labels = execFileSync('softhsm2-util', ['--show-slots'])
-      .toString()
-      .split('\n')
-      .map((line) => /^\s*Label:\s*(\S+)/.exec(line)?.[1])
-      .filter((label): label is string => label !== undefined && ids.some((id) => label.startsWith(`${id}/`)));
-    for (const label of labels) execFileSync('softhsm2-util', ['--delete-token', '--token', label], { stdio: 'ignore' });
+    deleteClusterTokens(ids.filter((id) => id.length > 0));
   };
   // Clusters a crashed earlier run left behind would count against the region's HSM quota.
   const leftovers = (await describeAllClusters(aws)).filter((c) => c.State !== 'DELETED' && c.TagList?.some((t) => t.Key === 'keyfleet:test'));

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -30,6 +31,21 @@ export async function deleteTopicsWithPrefix(brokers: readonly string[], prefix:
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Deletes the SoftHSM2 tokens of the given CloudHSM clusters (labelled `<cluster-id>/<user>`,
+ * as cloudhsm-local makes them): cloudhsm-local keeps the tokens of deleted clusters' users, so
+ * a suite removes its own. Uses `SOFTHSM2_CONF` of the environment.
+ */
+export function deleteClusterTokens(clusterIds: readonly string[]): void {
+  if (clusterIds.some((id) => !id)) throw new TestingException(TestingExceptionCode.UnsafeCleanup, 'refusing to delete tokens without a cluster id');
+  const labels = execFileSync('softhsm2-util', ['--show-slots'])
+    .toString()
+    .split('\n')
+    .map((line) => /^\s*Label:\s*(\S+)/.exec(line)?.[1])
+    .filter((label): label is string => label !== undefined && clusterIds.some((id) => label.startsWith(`${id}/`)));
+  for (const label of labels) execFileSync('softhsm2-util', ['--delete-token', '--token', label], { stdio: 'ignore' });
 }
 
 /** Variables `tools/infra/up.sh` writes to `.cache/infra.env`. */
