@@ -57,7 +57,7 @@ export class KeyAdministration {
     try {
       this.deps.directory.addVersion({ alias: request.alias, ring, spec: request.spec, usage: request.usage }, { version, label, clusters: [admin.clusterId] }, request.makeCurrent ?? true);
     } catch (err) {
-      await this.deleteObjects(admin, label, label);
+      await this.deleteObjects(admin, [label]);
       throw err;
     }
     this.deps.handles.invalidate(admin.clusterId, label);
@@ -77,7 +77,7 @@ export class KeyAdministration {
     }
     for (const [i, clusterId] of found.clusters.entries()) {
       try {
-        await this.deleteObjects(this.requireAdmin(clusterId), found.label, found.publicLabel ?? found.label);
+        await this.deleteObjects(this.requireAdmin(clusterId), labelsOf(found));
       } catch (err) {
         const left = found.clusters.slice(i).join(', ');
         throw new GatewayException(failureCode(err), `destroying ${alias} v${version} stopped at cluster ${clusterId} (still held by ${left}; ask again to finish): ${reason(err)}`, { cause: err });
@@ -98,7 +98,7 @@ export class KeyAdministration {
         label: v.label,
         ...(v.publicLabel ? { publicLabel: v.publicLabel } : {}),
         current: v.version === key.currentVersion,
-        clusters: await Promise.all(v.clusters.map((clusterId) => this.perCluster(clusterId, (admin) => this.objectsOf(admin, v)))),
+        clusters: await Promise.all(v.clusters.map((clusterId) => this.perCluster(clusterId, (admin) => this.objectsOf(admin, labelsOf(v))))),
       })),
     );
     return { alias: key.alias, ring: key.ring, spec: key.spec, usage: key.usage, enabled: key.enabled, currentVersion: key.currentVersion, versions };
@@ -109,7 +109,7 @@ export class KeyAdministration {
     const keys = this.deps.directory.keys();
     if (!clusterId) return { keys };
     const admin = this.requireAdmin(clusterId);
-    const known = new Set(keys.flatMap((k) => k.versions.filter((v) => v.clusters.includes(clusterId)).flatMap((v) => [v.label, v.publicLabel ?? v.label])));
+    const known = new Set(keys.flatMap((k) => k.versions.filter((v) => v.clusters.includes(clusterId)).flatMap(labelsOf)));
     const objects = (await admin.findKeys()).map((o) => ({ ...o, managed: known.has(o.label) }));
     return { keys, clusterId, objects };
   }
@@ -211,7 +211,7 @@ export class KeyAdministration {
       }
       this.deps.directory.addVersion({ alias: request.alias, ring, spec: request.spec, usage: request.usage }, { version, label, clusters: [request.clusterId] }, request.makeCurrent ?? true);
     } catch (err) {
-      await this.deleteObjects(admin, label, label);
+      await this.deleteObjects(admin, [label]);
       throw err;
     }
     this.deps.handles.invalidate(request.clusterId, label);
@@ -239,7 +239,7 @@ export class KeyAdministration {
     const sourceId = this.preferredHolder(key, found);
     const source = this.requireAdmin(sourceId);
     let copied = 0;
-    for (const object of await this.objectsOf(source, found)) {
+    for (const object of await this.objectsOf(source, labelsOf(found))) {
       const selector: HsmKeySelector = { label: object.label, keyClass: object.keyClass as HsmKeySelector['keyClass'] & string };
       if ((await destination.findKeys(selector)).length > 0) continue;
       await source.replicateKey(selector, destinationClusterId);
@@ -289,14 +289,14 @@ export class KeyAdministration {
     return holder;
   }
 
-  private async objectsOf(admin: ClusterAdmin, version: DirectoryVersion): Promise<HsmKeyInfo[]> {
-    const labels = [...new Set([version.label, version.publicLabel ?? version.label])];
+  /** Every object with one of `labels` on a cluster. */
+  private async objectsOf(admin: ClusterAdmin, labels: readonly string[]): Promise<HsmKeyInfo[]> {
     return (await Promise.all(labels.map((label) => admin.findKeys({ label })))).flat();
   }
 
-  /** Deletes every object of a version's labels on one cluster; objects already gone are fine. */
-  private async deleteObjects(admin: ClusterAdmin, label: string, publicLabel: string): Promise<void> {
-    for (const object of await this.objectsOf(admin, { version: 0, label, publicLabel, clusters: [] })) {
+  /** Deletes every object with one of `labels` on one cluster; objects already gone are fine. */
+  private async deleteObjects(admin: ClusterAdmin, labels: readonly string[]): Promise<void> {
+    for (const object of await this.objectsOf(admin, labels)) {
       await admin.deleteKey({ label: object.label, keyClass: object.keyClass as HsmKeySelector['keyClass'] & string });
     }
   }
@@ -322,6 +322,11 @@ export class KeyAdministration {
     if (!admin) throw new GatewayException(GatewayExceptionCode.FailedPrecondition, `cluster ${clusterId} has no admin interface configured`);
     return admin;
   }
+}
+
+/** The HSM labels of a version's objects: one, or two when the public key is labelled apart. */
+function labelsOf(version: DirectoryVersion): string[] {
+  return version.publicLabel && version.publicLabel !== version.label ? [version.label, version.publicLabel] : [version.label];
 }
 
 function requireVersion(key: DirectoryKey, version: number): DirectoryVersion {
