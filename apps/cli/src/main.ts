@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigException } from '@keyfleet/config';
 import { createMessage, MessageTypes, type KeyType, type KeyUsage } from '@keyfleet/contracts';
-import { MessagePublisher, MessagingMetrics, createKafkaClient } from '@keyfleet/messaging';
+import { MessagePublisher, MessagingMetrics, PATIENT_RETRIES, createKafkaClient } from '@keyfleet/messaging';
 import { CliUsageError, USAGE, parseCliArgs } from './cli-args';
 import { loadCliConfig, operatorId, type CliConfig } from './cli.config';
 import { CommandFollower, type FollowOutcome } from './command-follower';
@@ -25,7 +25,8 @@ interface KeyCreate {
 async function createKey(config: CliConfig, request: KeyCreate): Promise<number> {
   // The CLI's own diagnostics go to stderr as JSON only when something is wrong.
   const logger = pino({ level: process.env['KEYFLEET_CLI_LOG_LEVEL'] ?? 'error' }, pino.destination(2));
-  const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: 'keyfleet-cli', logger, logLevel: 'error' });
+  // No loop of its own retries for the CLI: kafkajs waits out a broker that is electing leaders or loading groups.
+  const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: 'keyfleet-cli', logger, logLevel: 'error', retry: PATIENT_RETRIES });
   const publisher = new MessagePublisher(kafka, new MessagingMetrics(new Registry()));
   await publisher.connect();
   try {

@@ -7,7 +7,24 @@ export interface KafkaClientOptions {
   readonly logger: Logger;
   /** kafkajs is chatty at INFO; WARN keeps its connection noise out of service logs. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * How patient kafkajs is with retriable errors. Services leave it at QUICK_RETRIES (their
+   * own loops retry); a one-shot process with no loop of its own, such as the CLI, passes
+   * PATIENT_RETRIES so a broker that is still electing leaders or loading a group is waited for.
+   */
+  readonly retry?: KafkaRetry;
 }
+
+export interface KafkaRetry {
+  readonly initialRetryTime: number;
+  readonly maxRetryTime: number;
+  readonly retries: number;
+}
+
+/** A few quick attempts (~6 s at most): for processes that retry in their own loops. */
+export const QUICK_RETRIES: KafkaRetry = { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 };
+/** Up to ~30 s: for one-shot processes. */
+export const PATIENT_RETRIES: KafkaRetry = { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 };
 
 const LEVELS = {
   error: KafkaLogLevel.ERROR,
@@ -23,9 +40,9 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     clientId: options.clientId,
     brokers: [...options.brokers],
     logLevel: LEVELS[options.logLevel ?? 'warn'],
-    // Connection failures are retried by our own loops (relay backoff, consumer restart),
-    // so kafkajs gives up after a few quick attempts instead of blocking for minutes.
-    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+    // Services retry connection failures in their own loops (relay backoff, consumer
+    // restart), so by default kafkajs gives up after a few quick attempts.
+    retry: { ...(options.retry ?? QUICK_RETRIES) },
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
