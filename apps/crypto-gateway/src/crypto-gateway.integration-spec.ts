@@ -3,7 +3,7 @@ import { createHash, createPublicKey, randomBytes, verify as nodeVerify, constan
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { Topics, decodeMessage } from '@keyfleet/contracts';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
 import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
@@ -334,6 +334,13 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
       // Records are keyed by alias, so they may arrive from different partitions in any order.
       expect(seen.slice(start).map((r) => `${r.operation}:${r.outcome}`).sort()).toEqual(['encrypt:NOT_FOUND', 'encrypt:ok', 'generate-random:ok']);
       expect(raw.join('\n')).not.toContain(secret.toString('base64'));
+      // The gateway sends records uncompressed; the broker compresses the topic's log.
+      const admin = kafka.admin();
+      await admin.connect();
+      const described = await admin
+        .describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: `${prefix}${Topics.CryptoOps}`, configNames: ['compression.type'] }] })
+        .finally(() => admin.disconnect());
+      expect(described.resources[0]?.configEntries.map((e) => [e.configName, e.configValue])).toEqual([['compression.type', 'gzip']]);
 
       const outage = seen.length;
       execFileSync('bash', [kafkaScript, 'stop'], { stdio: 'ignore' });

@@ -2,7 +2,7 @@ export { WakeableSleep, fullJitterDelay, type BackoffPolicy } from './lib/backof
 export { DeadLetterHeaders, deadLetterRecord, type DeadLetterCause } from './lib/inbox/dead-letter';
 export { InboxConsumer, type HandlerContext, type InboxConsumerOptions, type MessageHandler } from './lib/inbox/inbox-consumer';
 export { createKafkaClient, PATIENT_RETRIES, QUICK_RETRIES, type KafkaClientOptions, type KafkaRetry } from './lib/kafka/kafka-client';
-export { MessagePublisher, type OutgoingRecord } from './lib/kafka/message-publisher';
+export { MessagePublisher, type MessagePublisherOptions, type OutgoingRecord } from './lib/kafka/message-publisher';
 export { provisionTopics, type TopicSettings } from './lib/kafka/topic-provisioner';
 export { MessagingException, MessagingExceptionCode } from './lib/messaging.exception';
 export { MessagingMetrics } from './lib/messaging.metrics';

@@ -11,18 +11,32 @@ export interface OutgoingRecord {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+export interface MessagePublisherOptions {
+  /**
+   * How batches are compressed on the way to the broker. Default `gzip`. `none` leaves the
+   * CPU to the caller's real work: for a producer on a hot path, whose topic is created with
+   * a broker-side `compression.type` so the log is still compressed on disk.
+   */
+  readonly compression?: 'gzip' | 'none';
+}
+
+const COMPRESSION = { gzip: CompressionTypes.GZIP, none: CompressionTypes.None } as const;
+
 /**
  * Idempotent Kafka producer: acks from all in-sync replicas, one request in flight per
- * broker (so retries cannot reorder an aggregate's records), gzip compression.
+ * broker (so retries cannot reorder an aggregate's records), gzip compression unless told otherwise.
  */
 export class MessagePublisher {
   private readonly producer: Producer;
+  private readonly compression: CompressionTypes;
   private connected = false;
 
   constructor(
-    kafka: Kafka,
+    kafka: Pick<Kafka, 'producer'>,
     private readonly metrics: MessagingMetrics,
+    options: MessagePublisherOptions = {},
   ) {
+    this.compression = COMPRESSION[options.compression ?? 'gzip'];
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -62,7 +76,7 @@ export class MessagePublisher {
     try {
       await this.producer.sendBatch({
         acks: -1,
-        compression: CompressionTypes.GZIP,
+        compression: this.compression,
         topicMessages: [...byTopic].map(([topic, list]) => ({
           topic,
           messages: list.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })),

@@ -5,6 +5,11 @@ import { MessagingException, MessagingExceptionCode } from '../messaging.excepti
 export interface TopicSettings {
   readonly partitions: number;
   readonly replicationFactor: number;
+  /**
+   * Topic-level configuration by full topic name, applied when the topic is created (an
+   * existing topic keeps its own), e.g. `{ 'compression.type': 'lz4' }`.
+   */
+  readonly configs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -27,6 +32,7 @@ export async function provisionTopics(kafka: Kafka, topics: readonly string[], s
           topic,
           numPartitions: settings.partitions,
           replicationFactor: settings.replicationFactor,
+          configEntries: Object.entries(settings.configs?.[topic] ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
     }
