@@ -65,6 +65,31 @@ async function clusterState(url: string, id: string): Promise<string> {
   return body.clusters.find((c) => c.clusterId === id)?.breaker ?? 'unknown';
 }
 
+/**
+ * Starts the gateway on two free ports and waits until it is healthy. A port found free can be
+ * taken before the gateway binds it (another process's outgoing connection: they share the
+ * ephemeral range), so a gateway that exits during start-up is started again on new ports.
+ */
+async function launchGateway(spawnGateway: (grpcPort: number, httpPort: number) => ChildProcess): Promise<{ gateway: ChildProcess; grpcPort: number; url: string }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${httpPort}`;
+    const gateway = spawnGateway(grpcPort, httpPort);
+    let exited = false;
+    gateway.once('exit', () => (exited = true));
+    for (let i = 0; !exited; i += 1) {
+      if ((await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)) === true) return { gateway, grpcPort, url };
+      if (i > 300) {
+        gateway.kill('SIGKILL');
+        throw new Error('the gateway did not become healthy within 60 s');
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (attempt === 3) throw new Error('the gateway exited during start-up three times (its output is above)');
+    console.log(`[bench] the gateway exited during start-up (attempt ${attempt}); starting it again on other ports`);
+  }
+}
+
 async function main(): Promise<void> {
   const ghzBinary = process.env['BENCH_GHZ'];
   if (!ghzBinary) throw new Error('BENCH_GHZ (the ghz binary) is not set: run through "npm run bench:gateway"');
@@ -81,35 +106,38 @@ async function main(): Promise<void> {
     policyFile,
     JSON.stringify({ callers: { 'spiffe://keyfleet.local/app/app-demo': { keys: ['*'], operations } }, admin: ['spiffe://keyfleet.local/service/key-service'] }),
   );
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${httpPort}`;
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   // BENCH_GATEWAY_MAIN: another build of the gateway (a copy of dist/ inside the repository, so that
   // node_modules resolves), to compare two versions back to back on the same machine.
   const gatewayMain = resolve(root, process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/apps/crypto-gateway/src/main.js');
-  const gateway: ChildProcess = spawn(process.execPath, [...nodeArgs, gatewayMain], {
-    env: {
-      PATH: process.env['PATH'],
-      SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
-      LOG_LEVEL: 'warn',
-      HTTP_PORT: String(httpPort),
-      KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-      KAFKA_TOPIC_PREFIX: `bench-${randomBytes(3).toString('hex')}.`,
-      GATEWAY_GRPC_PORT: String(grpcPort),
-      GATEWAY_TLS_DIR: pki,
-      GATEWAY_POLICY_FILE: policyFile,
-      GATEWAY_CLUSTERS_FILE: estate.clustersFile,
-      SECRETS_ENDPOINT: process.env['CLOUDHSM_LOCAL_ENDPOINT'],
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      GATEWAY_STATE_DIR: join(estate.dir, 'state'),
-      GATEWAY_BREAKER_VOLUME: '20',
-      GATEWAY_BREAKER_WINDOW_MS: '5000',
-      GATEWAY_BREAKER_RESET_MS: '2000',
-      GATEWAY_FAULTS: 'on',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const spawnGateway = (grpcPort: number, httpPort: number): ChildProcess =>
+    spawn(process.execPath, [...nodeArgs, gatewayMain], {
+      env: {
+        PATH: process.env['PATH'],
+        SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
+        LOG_LEVEL: 'warn',
+        HTTP_PORT: String(httpPort),
+        KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
+        KAFKA_TOPIC_PREFIX: `bench-${randomBytes(3).toString('hex')}.`,
+        GATEWAY_GRPC_PORT: String(grpcPort),
+        GATEWAY_TLS_DIR: pki,
+        GATEWAY_POLICY_FILE: policyFile,
+        GATEWAY_CLUSTERS_FILE: estate.clustersFile,
+        SECRETS_ENDPOINT: process.env['CLOUDHSM_LOCAL_ENDPOINT'],
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        GATEWAY_STATE_DIR: join(estate.dir, 'state'),
+        GATEWAY_BREAKER_VOLUME: '20',
+        GATEWAY_BREAKER_WINDOW_MS: '5000',
+        GATEWAY_BREAKER_RESET_MS: '2000',
+        GATEWAY_FAULTS: 'on',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  const { gateway, grpcPort, url } = await launchGateway(spawnGateway).catch((err: unknown) => {
+    estate.remove();
+    throw err;
   });
   const direct = new DirectPkcs11(process.env['PKCS11_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so', estate.clusters[0]?.tokenLabel ?? '', estate.pin('bench-a'), CONCURRENCY);
   const target: GhzTarget = {
@@ -122,11 +150,6 @@ async function main(): Promise<void> {
   // Not a load generator: one call to make the decrypt input, one to change the weights.
   let client: GatewayClient<'Crypto'> | undefined;
   try {
-    for (let i = 0; ; i += 1) {
-      if ((await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)) === true) break;
-      if (i > 300) throw new Error('the gateway did not become healthy');
-      await new Promise((r) => setTimeout(r, 200));
-    }
     // The server certificate names localhost too; TLS SNI takes no IP address.
     client = createGatewayClient('Crypto', { address: target.address, ...devIdentity(pki, 'app-demo'), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } });
     const kib = randomBytes(1024);
