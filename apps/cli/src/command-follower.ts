@@ -131,3 +131,39 @@ function describeReply(event: AnyMessage, elapsed: string): string {
       return `· ${event.source}: ${event.type} [${elapsed}]`;
   }
 }
+
+export interface RetryOptions {
+  /** Tries in all (the first included). */
+  readonly attempts: number;
+  /** Pause before the n-th retry: n times this. */
+  readonly delayMs: number;
+  /** Told of each failure that is followed by another try. */
+  readonly onRetry: (error: unknown, retry: number) => void;
+}
+
+/**
+ * Runs `follow` again when it throws (Kafka refused a request), up to `attempts` times. Sound
+ * because a command is published with the same message id on every try and consumers drop
+ * duplicates by id; an outcome (completed, rejected, dead-lettered, timed out) is never retried.
+ */
+export async function followWithRetries(follow: () => Promise<FollowOutcome>, options: RetryOptions): Promise<FollowOutcome> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await follow();
+    } catch (err) {
+      if (attempt >= options.attempts) throw err;
+      options.onRetry(err, attempt);
+      await new Promise((r) => setTimeout(r, options.delayMs * attempt));
+    }
+  }
+}
+
+/** An error's message with its causes (kafkajs wraps the broker's answer), for the operator. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 4; depth += 1) {
+    parts.push(e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}

@@ -7,7 +7,7 @@ import { createMessage, MessageTypes, type KeyType, type KeyUsage } from '@keyfl
 import { MessagePublisher, MessagingMetrics, PATIENT_RETRIES, createKafkaClient } from '@keyfleet/messaging';
 import { CliUsageError, USAGE, parseCliArgs } from './cli-args';
 import { loadCliConfig, operatorId, type CliConfig } from './cli.config';
-import { CommandFollower, type FollowOutcome } from './command-follower';
+import { CommandFollower, describeError, followWithRetries, type FollowOutcome } from './command-follower';
 
 const EXIT = { done: 0, failed: 1, usage: 2, timedOut: 3 } as const;
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -42,11 +42,15 @@ async function createKey(config: CliConfig, request: KeyCreate): Promise<number>
         ...(request.description === undefined ? {} : { description: request.description }),
       },
     });
-    const outcome = await new CommandFollower(kafka, publisher).publishAndFollow(command, {
-      topicPrefix: config.kafka.topicPrefix,
-      timeoutMs: request.wait ? request.timeoutMs : 0,
-      print,
-    });
+    const follower = new CommandFollower(kafka, publisher);
+    const outcome = await followWithRetries(
+      () => follower.publishAndFollow(command, { topicPrefix: config.kafka.topicPrefix, timeoutMs: request.wait ? request.timeoutMs : 0, print }),
+      {
+        attempts: 3,
+        delayMs: 1_000,
+        onRetry: (err, retry) => process.stderr.write(`keyfleet: Kafka refused a request (${describeError(err)}); trying again (${retry} of 2)\n`),
+      },
+    );
     return report(outcome, request.wait);
   } finally {
     await publisher.disconnect();
@@ -111,7 +115,7 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`keyfleet: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`keyfleet: ${describeError(err)}\n`);
     process.exit(EXIT.failed);
   },
 );
