@@ -43,6 +43,25 @@ describe('provisionTopics and an uncompressed publisher against real Kafka', () 
 
   // gzip is the one codec kafkajs reads without add-ons: a topic the broker compressed with lz4
   // or zstd would crash every kafkajs consumer of it (this test hung with lz4).
+  it('returns only once every topic has a leader, also when another process creates the same topics at the same moment', async () => {
+    // Two services starting together: each may create some of the topics and find the rest
+    // already made by the other; kafkajs then skips its wait for leaders.
+    const many = Array.from({ length: 12 }, (_, i) => `${prefix}race-${i}`);
+    const provisionThenRead = async () => {
+      await provisionTopics(kafka, many, { partitions: 3, replicationFactor: 1 });
+      // What a client does next (the CLI reads end offsets): kafkajs gives up at once when a
+      // partition has no leader yet.
+      return Promise.all([...many, ...many.map(dlqTopic)].map((t) => admin.fetchTopicOffsets(t)));
+    };
+    try {
+      const [first, second] = await Promise.all([provisionThenRead(), provisionThenRead()]);
+      expect(first).toHaveLength(24);
+      expect(second.flat().map((p) => p.offset)).toEqual(Array.from({ length: 72 }, () => '0'));
+    } finally {
+      await admin.deleteTopics({ topics: [...many, ...many.map(dlqTopic)] }).catch(() => undefined);
+    }
+  });
+
   it('delivers what an uncompressed publisher sends to a topic the broker compresses with gzip', async () => {
     const publisher = new MessagePublisher(kafka, new MessagingMetrics(new Registry()), { compression: 'none' });
     await publisher.connect();
