@@ -9,6 +9,7 @@ import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/
 import { DeadLetterHeaders } from '@keyfleet/messaging';
 import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, infraEnv, startService, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
+import { gatewayEnv } from './testing/gateway-process.test-kit';
 
 interface StatusJson {
   clusters: { clusterId: string; operations: number }[];
@@ -57,21 +58,7 @@ describe('crypto-gateway steered by control events on Kafka', () => {
     gateway = await startService({
       entry: builtEntry('crypto-gateway'),
       port: await freePort(),
-      env: {
-        PATH: process.env['PATH'],
-        SOFTHSM2_CONF: infraEnv('SOFTHSM2_CONF'),
-        LOG_LEVEL: 'warn',
-        KAFKA_BROKERS: brokers.join(','),
-        KAFKA_TOPIC_PREFIX: prefix,
-        GATEWAY_GRPC_PORT: String(grpcPort),
-        GATEWAY_TLS_DIR: pki,
-        GATEWAY_POLICY_FILE: policyFile,
-        GATEWAY_CLUSTERS_FILE: estate.clustersFile,
-        GATEWAY_STATE_DIR: join(estate.dir, 'state'),
-        SECRETS_ENDPOINT: infraEnv('CLOUDHSM_LOCAL_ENDPOINT'),
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      },
+      env: gatewayEnv({ dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix }),
     });
     app = createGatewayClient('Crypto', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'app-demo') });
     producer = kafka.producer();

@@ -8,6 +8,7 @@ import { Topics, decodeMessage } from '@keyfleet/contracts';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
 import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
+import { gatewayEnv } from './testing/gateway-process.test-kit';
 
 const POOL_SIZE = 4;
 const kafkaScript = join(WORKSPACE_ROOT, 'tools/infra/kafka.sh');
@@ -75,25 +76,10 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     gateway = await startService({
       entry: builtEntry('crypto-gateway'),
       port: await freePort(),
-      env: {
-        PATH: process.env['PATH'],
-        SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
-        LOG_LEVEL: 'warn',
-        KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-        KAFKA_TOPIC_PREFIX: prefix,
-        GATEWAY_GRPC_PORT: String(grpcPort),
-        GATEWAY_TLS_DIR: pki,
-        GATEWAY_POLICY_FILE: policyFile,
-        GATEWAY_CLUSTERS_FILE: estate.clustersFile,
-        SECRETS_ENDPOINT: process.env['CLOUDHSM_LOCAL_ENDPOINT'],
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        GATEWAY_STATE_DIR: join(estate.dir, 'state'),
-        GATEWAY_BREAKER_VOLUME: '10',
-        GATEWAY_BREAKER_RESET_MS: '1000',
-        GATEWAY_BREAKER_WINDOW_MS: '2000',
-        GATEWAY_FAULTS: 'on',
-      },
+      env: gatewayEnv(
+        { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
+        { GATEWAY_BREAKER_VOLUME: '10', GATEWAY_BREAKER_RESET_MS: '1000', GATEWAY_BREAKER_WINDOW_MS: '2000', GATEWAY_FAULTS: 'on' },
+      ),
     });
     app = client('app-demo');
   }, 120_000);

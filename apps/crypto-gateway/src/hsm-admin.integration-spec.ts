@@ -10,6 +10,7 @@ import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/
 import { additionalData, decodeCiphertext } from '@keyfleet/gateway';
 import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, infraEnv, startService, type ServiceProcess } from '@keyfleet/testing';
 import { CLI, createCloudHsmEstate, type CloudHsmEstate } from './testing/cloudhsm-estate.test-kit';
+import { gatewayEnv } from './testing/gateway-process.test-kit';
 
 const REGION = 'eu-west-3';
 const CONTEXT = { tenant: '42' };
@@ -74,25 +75,16 @@ describe('crypto-gateway HsmAdmin over cloudhsm-cli, SoftHSM2 and Kafka', () => 
       startService({
         entry: builtEntry('crypto-gateway'),
         port: httpPort,
-        env: {
-          PATH: process.env['PATH'],
-          SOFTHSM2_CONF: infraEnv('SOFTHSM2_CONF'),
-          LOG_LEVEL: 'info',
-          KAFKA_BROKERS: brokers.join(','),
-          KAFKA_TOPIC_PREFIX: prefix,
-          GATEWAY_GRPC_PORT: String(grpcPort),
-          GATEWAY_TLS_DIR: pki,
-          GATEWAY_POLICY_FILE: policyFile,
-          GATEWAY_CLUSTERS_FILE: clustersFile,
-          GATEWAY_STATE_DIR: join(dir, 'state'),
-          GATEWAY_LOGIN_MARKER_DIR: join(dirname(infraEnv('SOFTHSM2_CONF')), 'logins'),
-          AWS_REGION: REGION,
-          SECRETS_ENDPOINT: infraEnv('CLOUDHSM_LOCAL_ENDPOINT'),
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          CLOUDHSM_CLI: CLI,
-          CLOUDHSM_LOCAL_ENDPOINT: infraEnv('CLOUDHSM_LOCAL_ENDPOINT'),
-        },
+        env: gatewayEnv(
+          { dir, clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
+          {
+            LOG_LEVEL: 'info',
+            GATEWAY_LOGIN_MARKER_DIR: join(dirname(infraEnv('SOFTHSM2_CONF')), 'logins'),
+            AWS_REGION: REGION,
+            CLOUDHSM_CLI: CLI,
+            CLOUDHSM_LOCAL_ENDPOINT: infraEnv('CLOUDHSM_LOCAL_ENDPOINT'),
+          },
+        ),
       });
     gateway = await start();
     admin = createGatewayClient('HsmAdmin', { address, ...devIdentity(pki, 'key-service') });

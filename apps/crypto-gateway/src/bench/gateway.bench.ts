@@ -1,13 +1,15 @@
 // npm run bench:gateway — the crypto gateway under load from ghz (a gRPC load generator in
 // Go), beside the same operations called straight through pkcs11js in this process (the
 // baseline, measured in the same run). Results: $BENCH_OUT/gateway.json and gateway.md.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
+import { freePort, startService, TestingException, TestingExceptionCode, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
+import { gatewayEnv } from '../testing/gateway-process.test-kit';
 import { cpuShares, cpuSnapshot, type CpuShares } from './cpu-usage.bench';
 import { DirectPkcs11, type DirectOperation } from './direct-pkcs11.bench';
 import { ghz, type GhzResult, type GhzRun, type GhzTarget } from './ghz.bench';
@@ -42,16 +44,6 @@ interface OperationResult {
   readonly batch?: Measured<GhzResult> & { readonly itemsPerSecond: number; readonly ratio: number };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((ok) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => ok(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return text
@@ -70,23 +62,15 @@ async function clusterState(url: string, id: string): Promise<string> {
  * taken before the gateway binds it (another process's outgoing connection: they share the
  * ephemeral range), so a gateway that exits during start-up is started again on new ports.
  */
-async function launchGateway(spawnGateway: (grpcPort: number, httpPort: number) => ChildProcess): Promise<{ gateway: ChildProcess; grpcPort: number; url: string }> {
+async function launchGateway(start: (grpcPort: number, httpPort: number) => Promise<ServiceProcess>): Promise<{ gateway: ServiceProcess; grpcPort: number }> {
   for (let attempt = 1; ; attempt += 1) {
-    const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    const url = `http://127.0.0.1:${httpPort}`;
-    const gateway = spawnGateway(grpcPort, httpPort);
-    let exited = false;
-    gateway.once('exit', () => (exited = true));
-    for (let i = 0; !exited; i += 1) {
-      if ((await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)) === true) return { gateway, grpcPort, url };
-      if (i > 300) {
-        gateway.kill('SIGKILL');
-        throw new Error('the gateway did not become healthy within 60 s');
-      }
-      await new Promise((r) => setTimeout(r, 200));
+    const grpcPort = await freePort();
+    try {
+      return { gateway: await start(grpcPort, await freePort()), grpcPort };
+    } catch (err) {
+      if (!(err instanceof TestingException && err.code === TestingExceptionCode.ExitedDuringStartup) || attempt === 3) throw err;
+      console.log(`[bench] the gateway exited during start-up (attempt ${attempt}); starting it again on other ports`);
     }
-    if (attempt === 3) throw new Error('the gateway exited during start-up three times (its output is above)');
-    console.log(`[bench] the gateway exited during start-up (attempt ${attempt}); starting it again on other ports`);
   }
 }
 
@@ -111,34 +95,21 @@ async function main(): Promise<void> {
   // BENCH_GATEWAY_MAIN: another build of the gateway (a copy of dist/ inside the repository, so that
   // node_modules resolves), to compare two versions back to back on the same machine.
   const gatewayMain = resolve(root, process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/apps/crypto-gateway/src/main.js');
-  const spawnGateway = (grpcPort: number, httpPort: number): ChildProcess =>
-    spawn(process.execPath, [...nodeArgs, gatewayMain], {
-      env: {
-        PATH: process.env['PATH'],
-        SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'],
-        LOG_LEVEL: 'warn',
-        HTTP_PORT: String(httpPort),
-        KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-        KAFKA_TOPIC_PREFIX: `bench-${randomBytes(3).toString('hex')}.`,
-        GATEWAY_GRPC_PORT: String(grpcPort),
-        GATEWAY_TLS_DIR: pki,
-        GATEWAY_POLICY_FILE: policyFile,
-        GATEWAY_CLUSTERS_FILE: estate.clustersFile,
-        SECRETS_ENDPOINT: process.env['CLOUDHSM_LOCAL_ENDPOINT'],
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        GATEWAY_STATE_DIR: join(estate.dir, 'state'),
-        GATEWAY_BREAKER_VOLUME: '20',
-        GATEWAY_BREAKER_WINDOW_MS: '5000',
-        GATEWAY_BREAKER_RESET_MS: '2000',
-        GATEWAY_FAULTS: 'on',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-  const { gateway, grpcPort, url } = await launchGateway(spawnGateway).catch((err: unknown) => {
+  const { gateway, grpcPort } = await launchGateway((port, httpPort) =>
+    startService({
+      entry: gatewayMain,
+      nodeArgs,
+      port: httpPort,
+      env: gatewayEnv(
+        { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort: port, topicPrefix: `bench-${randomBytes(3).toString('hex')}.` },
+        { GATEWAY_BREAKER_VOLUME: '20', GATEWAY_BREAKER_WINDOW_MS: '5000', GATEWAY_BREAKER_RESET_MS: '2000', GATEWAY_FAULTS: 'on' },
+      ),
+    }),
+  ).catch((err: unknown) => {
     estate.remove();
     throw err;
   });
+  const { url } = gateway;
   const direct = new DirectPkcs11(process.env['PKCS11_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so', estate.clusters[0]?.tokenLabel ?? '', estate.pin('bench-a'), CONCURRENCY);
   const target: GhzTarget = {
     binary: ghzBinary,
@@ -169,9 +140,9 @@ async function main(): Promise<void> {
       { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, method: 'Crypto/GenerateMac', data: { keyAlias: 'sessions', message: b64, macAlgorithm: 'HMAC_SHA_256' } },
     ];
     const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
-      const before = cpuSnapshot(gateway.pid ?? 0);
+      const before = cpuSnapshot(gateway.pid);
       const result = await run();
-      return { ...result, cpu: cpuShares(before, cpuSnapshot(gateway.pid ?? 0)) };
+      return { ...result, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) };
     };
     const loginsBefore = await metric(url, 'keyfleet_gateway_pkcs11_logins');
     const searchesBefore = await metric(url, 'keyfleet_gateway_pkcs11_object_searches');
@@ -213,9 +184,9 @@ async function main(): Promise<void> {
     try {
       const echoTarget = { ...target, address: echo.address };
       await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-      const before = cpuSnapshot(gateway.pid ?? 0);
+      const before = cpuSnapshot(gateway.pid);
       const run = await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS });
-      ceiling = { ...run, cpu: cpuShares(before, cpuSnapshot(gateway.pid ?? 0)) };
+      ceiling = { ...run, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) };
     } finally {
       await echo.close();
     }
@@ -243,8 +214,9 @@ async function main(): Promise<void> {
   } finally {
     client?.close();
     direct.close();
-    gateway.kill('SIGTERM');
-    await new Promise((r) => gateway.once('exit', r));
+    await gateway.stop();
+    // What the gateway logged (warnings and errors) during the run.
+    writeFileSync(join(out, 'gateway-process.log'), gateway.output());
     estate.remove();
   }
 }

@@ -70,6 +70,8 @@ export type StartServiceOptions = {
   readonly entry: string;
   /** The whole environment of the process (nothing is inherited). */
   readonly env: NodeJS.ProcessEnv;
+  /** Flags for node itself, before the entry (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
   /** How long the service may take to answer 200 on its health URL; 60 s by default. */
   readonly timeoutMs?: number;
 } & (
@@ -105,8 +107,8 @@ interface Spawned {
   readonly output: () => string;
 }
 
-function spawnNode(entry: string, args: readonly string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnNode(entry: string, args: readonly string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Spawned {
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const collected = new Collector(child);
   // 'close' (not 'exit') fires after stdout and stderr are drained, so the output is complete.
@@ -151,7 +153,7 @@ export async function runToExit(entry: string, args: readonly string[], env: Nod
 export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
   const healthUrl = options.healthUrl ?? `http://127.0.0.1:${options.port}/health`;
   const env = options.port === undefined ? options.env : { ...options.env, HTTP_PORT: String(options.port) };
-  const { child, exited, output } = spawnNode(options.entry, [], env);
+  const { child, exited, output } = spawnNode(options.entry, [], env, options.nodeArgs);
   let exit: Exit | undefined;
   void exited.then((e) => (exit = e));
 
