@@ -25,6 +25,8 @@ const CONNECTIONS = 4;
 /** Items per batch request. */
 const BATCH_ITEMS = 32;
 const GHZ_VERSION = 'v0.120.0';
+/** Shares of each operation's peak at which p99 is measured besides 70%. */
+const CURVE_SHARES = [0.1, 0.3, 0.5] as const;
 
 const GENERATORS = {
   baseline: 'in-process Node closed loop over pkcs11js (apps/crypto-gateway/src/bench/load-generator.bench.ts)',
@@ -41,6 +43,8 @@ interface OperationResult {
   readonly gateway: Measured<GhzResult>;
   readonly ratio: number;
   readonly atSeventyPercent: Measured<GhzResult>;
+  /** Open-loop runs at lower shares of the peak: where p99 stays under the 10 ms aim. */
+  readonly latencyCurve: readonly (GhzResult & { readonly shareOfPeak: number })[];
   readonly batch?: Measured<GhzResult> & { readonly itemsPerSecond: number; readonly ratio: number };
 }
 
@@ -164,6 +168,12 @@ async function main(): Promise<void> {
       process.stdout.write(`${gw.opsPerSecond.toFixed(0)}/s (${gw.errors} errors); 70% load... `);
       const seventy = await withCpu(() => ghz(target, { method: c.method, data: c.data, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: gw.opsPerSecond * 0.7 }));
       gatewayOps += gw.ops + seventy.ops;
+      const latencyCurve: OperationResult['latencyCurve'][number][] = [];
+      for (const shareOfPeak of CURVE_SHARES) {
+        const run = await ghz(target, { method: c.method, data: c.data, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: gw.opsPerSecond * shareOfPeak });
+        latencyCurve.push({ ...run, shareOfPeak });
+        gatewayOps += run.ops;
+      }
       let batch: OperationResult['batch'];
       if (c.batch) {
         const items = Array.from({ length: BATCH_ITEMS }, () => c.data);
@@ -172,7 +182,7 @@ async function main(): Promise<void> {
         gatewayOps += run.ops * BATCH_ITEMS;
       }
       console.log(`p99 ${seventy.p99Ms.toFixed(2)} ms (${seventy.opsPerSecond.toFixed(0)}/s)${batch ? `; batch ${batch.itemsPerSecond.toFixed(0)} items/s` : ''}`);
-      results.push({ operation: c.name, baseline, gateway: gw, ratio: gw.opsPerSecond / baseline.opsPerSecond, atSeventyPercent: seventy, ...(batch ? { batch } : {}) });
+      results.push({ operation: c.name, baseline, gateway: gw, ratio: gw.opsPerSecond / baseline.opsPerSecond, atSeventyPercent: seventy, latencyCurve, ...(batch ? { batch } : {}) });
     }
     const logins = (await metric(url, 'keyfleet_gateway_pkcs11_logins')) - loginsBefore;
     const searches = (await metric(url, 'keyfleet_gateway_pkcs11_object_searches')) - searchesBefore;
@@ -181,16 +191,23 @@ async function main(): Promise<void> {
     process.stdout.write('[bench] gRPC ceiling (grpc-js echo server, ghz)... ');
     const echo = await startCeilingServer(pki);
     let ceiling: Measured<GhzResult>;
+    const ceilingCurve: Measured<GhzResult & { shareOfPeak: number }>[] = [];
     try {
       const echoTarget = { ...target, address: echo.address };
       await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
       const before = cpuSnapshot(gateway.pid);
       const run = await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS });
       ceiling = { ...run, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) };
+      // The same open loops as the gateway's latency runs: what p99 this machine allows at those loads with no work behind the call.
+      for (const shareOfPeak of [...CURVE_SHARES, 0.7]) {
+        const before = cpuSnapshot(gateway.pid);
+        const curveRun = await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: run.opsPerSecond * shareOfPeak });
+        ceilingCurve.push({ ...curveRun, shareOfPeak, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) });
+      }
     } finally {
       await echo.close();
     }
-    console.log(`${ceiling.opsPerSecond.toFixed(0)}/s`);
+    console.log(`${ceiling.opsPerSecond.toFixed(0)}/s; p99 ${ceilingCurve.map((p) => `${p.p99Ms.toFixed(2)} ms at ${(p.shareOfPeak * 100).toFixed(0)}%`).join(', ')}`);
 
     // Resilience only in full runs; a BENCH_ONLY run writes gateway-only.{json,md}, leaving the full report alone.
     const resilience = only ? undefined : await resilienceRun(target, url, pki, encrypt);
@@ -204,6 +221,7 @@ async function main(): Promise<void> {
       generators: GENERATORS,
       results,
       grpcCeiling: ceiling,
+      grpcCeilingCurve: ceilingCurve,
       perHundredThousand: { logins: (logins * 100_000) / gatewayOps, objectSearches: (searches * 100_000) / gatewayOps, gatewayOps, totalLogins: logins, totalObjectSearches: searches },
       ...(resilience ? { resilience } : {}),
     };
@@ -266,10 +284,12 @@ function markdown(r: {
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
   grpcCeiling: Measured<GhzResult>;
+  grpcCeilingCurve: Measured<GhzResult & { shareOfPeak: number }>[];
   perHundredThousand: { logins: number; objectSearches: number; gatewayOps: number };
   resilience?: { requests: number; clientErrors: number; clientErrorRate: number; breakerOpenedAfterMs: number | null; breakerClosedAfterRecoveryMs: number | null };
 }): string {
   const f = (n: number, d = 0) => n.toFixed(d);
+  const point = (p: GhzResult) => `${f(p.p99Ms, 2)} (${f(p.p50Ms, 2)}) at ${f(p.opsPerSecond)}/s`;
   const lines = [
     `# crypto-gateway benchmark (${r.when})`,
     '',
@@ -285,6 +305,14 @@ function markdown(r: {
     ),
     '',
     `gRPC ceiling, measured by ${GENERATORS.ceiling}: ${f(r.grpcCeiling.opsPerSecond)} calls/s, p50 / p99 ${f(r.grpcCeiling.p50Ms, 2)} / ${f(r.grpcCeiling.p99Ms, 2)} ms (CPUs: server ${f(r.grpcCeiling.cpu.bench, 2)}, ghz ${f(r.grpcCeiling.cpu.loadGenerator, 2)}, idle ${f(r.grpcCeiling.cpu.idle, 2)}). No unary figure of the gateway can pass it; as a ratio to each baseline: ${r.results.map((x) => `${x.operation} ${f(r.grpcCeiling.opsPerSecond / x.baseline.opsPerSecond, 2)}`).join(', ')}.`,
+    `p99 in ms (p50 in brackets) in open-loop runs (ghz --rps --async) at shares of each one's peak: the gateway's operations, and the gRPC ceiling's server, whose figures are what this machine allows at those loads with no work behind the call.`,
+    '',
+    `| operation | ${CURVE_SHARES.map((s) => `${f(s * 100)}%`).join(' | ')} | 70% |`,
+    `| --- | ${CURVE_SHARES.map(() => '---:').join(' | ')} | ---: |`,
+    ...r.results.map(
+      (x) => `| ${x.operation} | ${[...x.latencyCurve, x.atSeventyPercent].map(point).join(' | ')} |`,
+    ),
+    `| gRPC ceiling (echo server) | ${r.grpcCeilingCurve.map(point).join(' | ')} |`,
     '',
     'CPUs used on average (1 = one core) during the baseline run (the benchmark process; everything else) and the gateway peak run (the gateway, its JavaScript main thread in brackets; ghz; everything else, such as Kafka taking the audit records or other work on the machine; idle; taken by the hypervisor).',
     '',
