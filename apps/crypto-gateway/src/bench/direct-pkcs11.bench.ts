@@ -20,7 +20,13 @@ export class DirectPkcs11 {
     this.lib.C_Login(this.sessions[0] as Buffer, pkcs11js.CKU_USER, pin);
   }
 
-  private key(label: string, keyClass: number): Buffer {
+  /** The session of caller `index` (callers share sessions round robin when there are fewer). */
+  session(index: number): Buffer {
+    return this.sessions[index % this.sessions.length] as Buffer;
+  }
+
+  /** The handle of the key object `label` of class `keyClass`, found once. */
+  key(label: string, keyClass: number): Buffer {
     const cached = this.keys.get(`${keyClass}:${label}`);
     if (cached) return cached;
     const session = this.sessions[0] as Buffer;
@@ -45,7 +51,7 @@ export class DirectPkcs11 {
 
   /** Runs one operation in the worker's own session. */
   async run(worker: number, operation: DirectOperation, input: { label: string; data: Buffer; iv?: Buffer }): Promise<Buffer | boolean> {
-    const session = this.sessions[worker % this.sessions.length] as Buffer;
+    const session = this.session(worker);
     switch (operation) {
       case 'encrypt':
         this.lib.C_EncryptInit(session, gcm(randomBytes(12)), this.key(input.label, pkcs11js.CKO_SECRET_KEY));

@@ -200,9 +200,9 @@ async function main(): Promise<void> {
       ceiling = { ...run, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) };
       // The same open loops as the gateway's latency runs: what p99 this machine allows at those loads with no work behind the call.
       for (const shareOfPeak of [...CURVE_SHARES, 0.7]) {
-        const before = cpuSnapshot(gateway.pid);
+        const curveStart = cpuSnapshot(gateway.pid);
         const curveRun = await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: run.opsPerSecond * shareOfPeak });
-        ceilingCurve.push({ ...curveRun, shareOfPeak, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) });
+        ceilingCurve.push({ ...curveRun, shareOfPeak, cpu: cpuShares(curveStart, cpuSnapshot(gateway.pid)) });
       }
     } finally {
       await echo.close();

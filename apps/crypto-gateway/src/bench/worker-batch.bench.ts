@@ -4,12 +4,15 @@
 // the same module and run C_EncryptInit and C_Encrypt synchronously there, one message per batch.
 // Each caller has its own sessions. Results: $BENCH_OUT/worker-batch.{json,md}.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as pkcs11js from 'pkcs11js';
 import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
+import { cpuShares, cpuSnapshot } from './cpu-usage.bench';
+import { DirectPkcs11 } from './direct-pkcs11.bench';
+import { closedLoop } from './load-generator.bench';
 
 const root = resolve(__dirname, '../../../..');
 const MODULE = process.env['PKCS11_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
@@ -45,34 +48,16 @@ interface Run {
   readonly mainThreadCpu: number;
 }
 
-/** utime + stime in seconds of a /proc stat file. */
-function cpuSeconds(path: string): number {
-  const line = readFileSync(path, 'utf8');
-  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** `CALLERS` closed loops of `batch` for `SECONDS`; items/s and the CPUs the process and its main thread used. */
+/**
+ * `CALLERS` closed loops of `batch` for `SECONDS`; items/s and the CPUs this process and its main
+ * thread used (cpuSnapshot of this process's own pid: its "gateway" figures are this process).
+ */
 async function measure(batch: (caller: number) => Promise<void>): Promise<Run> {
-  const mainStat = `/proc/self/task/${process.pid}/stat`;
-  const main0 = cpuSeconds(mainStat);
-  const process0 = cpuSeconds('/proc/self/stat');
-  const started = performance.now();
-  let items = 0;
-  await Promise.all(
-    Array.from({ length: CALLERS }, async (_, caller) => {
-      while (performance.now() - started < SECONDS * 1000) {
-        await batch(caller);
-        items += ITEMS;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    itemsPerSecond: items / seconds,
-    processCpu: (cpuSeconds('/proc/self/stat') - process0) / seconds,
-    mainThreadCpu: (cpuSeconds(mainStat) - main0) / seconds,
-  };
+  const before = cpuSnapshot(process.pid);
+  const run = await closedLoop(CALLERS, SECONDS, batch, 0);
+  const cpu = cpuShares(before, cpuSnapshot(process.pid));
+  if (run.errors > 0) throw new Error(`${run.errors} batches failed`);
+  return { itemsPerSecond: run.opsPerSecond * ITEMS, processCpu: cpu.gateway, mainThreadCpu: cpu.gatewayMainThread };
 }
 
 async function main(): Promise<void> {
@@ -80,35 +65,17 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const loadAverageAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   const estate = await createGatewayEstate('worker-batch', ['wb-a'], [100], CALLERS * ITEMS);
-  const lib = new pkcs11js.PKCS11();
-  lib.load(MODULE);
-  lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-  const workers = Array.from({ length: WORKERS }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { module: MODULE } }));
+  let direct: DirectPkcs11 | undefined;
+  let workers: Worker[] = [];
   try {
-    const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === estate.clusters[0]?.tokenLabel);
-    if (!slot) throw new Error('the estate has no token');
-    const sessions = Array.from({ length: CALLERS * ITEMS }, () => lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION));
-    const first = sessions[0] as Buffer;
-    lib.C_Login(first, pkcs11js.CKU_USER, estate.pin('wb-a'));
-    lib.C_FindObjectsInit(first, [
-      { type: pkcs11js.CKA_LABEL, value: 'orders/v2' },
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-    ]);
-    const [key] = lib.C_FindObjects(first, 1);
-    lib.C_FindObjectsFinal(first);
-    if (!key) throw new Error('no key orders/v2');
-    const kib = randomBytes(1024);
-    const gcm = (iv: Buffer): pkcs11js.Mechanism => ({ mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_GCM, iv, ivBits: 96, tagBits: 128 } as pkcs11js.GcmParams });
+    const hsm = (direct = new DirectPkcs11(MODULE, estate.clusters[0]?.tokenLabel ?? '', estate.pin('wb-a'), CALLERS * ITEMS));
+    workers = Array.from({ length: WORKERS }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { module: MODULE } }));
+    const input = { label: 'orders/v2', data: randomBytes(1024) };
+    const key = hsm.key(input.label, pkcs11js.CKO_SECRET_KEY);
 
     // (a) Caller c uses sessions c*ITEMS .. c*ITEMS+ITEMS-1, one per item, as the gateway's pool would.
     const onMainThread = async (caller: number): Promise<void> => {
-      await Promise.all(
-        Array.from({ length: ITEMS }, (_, i) => {
-          const session = sessions[caller * ITEMS + i] as Buffer;
-          lib.C_EncryptInit(session, gcm(randomBytes(12)), key);
-          return lib.C_EncryptAsync(session, kib, Buffer.alloc(kib.length + 16));
-        }),
-      );
+      await Promise.all(Array.from({ length: ITEMS }, (_, i) => hsm.run(caller * ITEMS + i, 'encrypt', input)));
     };
     // (b) Caller c's whole batch on worker c % WORKERS, in the caller's first session.
     const waiting = new Map<number, (last: Uint8Array) => void>();
@@ -129,13 +96,13 @@ async function main(): Promise<void> {
           waiting.delete(id);
           done({ iv: ivs[ITEMS - 1] as Buffer, ciphertext: Buffer.from(last) });
         });
-        workers[caller % WORKERS]?.postMessage({ id, session: sessions[caller * ITEMS], key, ivs, items: Array.from({ length: ITEMS }, () => kib) });
+        workers[caller % WORKERS]?.postMessage({ id, session: hsm.session(caller * ITEMS), key, ivs, items: Array.from({ length: ITEMS }, () => input.data) });
       });
     const onWorkers = async (caller: number): Promise<void> => void (await workerBatch(caller));
     // The workers' output decrypts to the input in the main thread's session: the probe measures real work.
     const checked = await workerBatch(1);
-    lib.C_DecryptInit(first, gcm(checked.iv), key);
-    if (!Buffer.from(lib.C_Decrypt(first, checked.ciphertext, Buffer.alloc(checked.ciphertext.length))).equals(kib)) throw new Error('a worker thread produced a wrong ciphertext');
+    const decrypted = await hsm.run(0, 'decrypt', { label: input.label, data: checked.ciphertext, iv: checked.iv });
+    if (!Buffer.isBuffer(decrypted) || !decrypted.equals(input.data)) throw new Error('a worker thread produced a wrong ciphertext');
 
     await measure(onWorkers);
     await measure(onMainThread);
@@ -178,7 +145,7 @@ async function main(): Promise<void> {
     console.log(markdown);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
-    lib.C_Finalize();
+    direct?.close();
     estate.remove();
   }
 }
