@@ -59,9 +59,8 @@ export function findByLabel(module: pkcs11js.PKCS11, session: Buffer, label: str
   }
 }
 
-/** AES-256-GCM encrypt with a caller-supplied IV (SoftHSM2 takes the caller's IV). */
-export function aesGcmEncrypt(module: pkcs11js.PKCS11, session: Buffer, key: Buffer, plaintext: Buffer): Buffer {
-  const iv = randomBytes(12);
+/** AES-256-GCM encrypt with a caller-supplied IV (SoftHSM2 takes the caller's IV), random unless given. */
+export function aesGcmEncrypt(module: pkcs11js.PKCS11, session: Buffer, key: Buffer, plaintext: Buffer, iv = randomBytes(12)): Buffer {
   module.C_EncryptInit(session, { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_GCM, iv, ivBits: 96, tagBits: 128 } as pkcs11js.GcmParams }, key);
   return module.C_Encrypt(session, plaintext, Buffer.alloc(plaintext.length + 16));
 }

@@ -3,6 +3,7 @@ import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
 import type { CachedKey, KeyObjectClass } from '../key/key-handle-cache';
 import { AesGcmMechanism, DigestSignatureMechanism, HmacMechanism, type HashAlgorithm, type SignatureScheme } from '../mechanism/mechanisms';
+import type { Pkcs11Offload } from '../offload/pkcs11-offload';
 import { toHsmException } from '../pkcs11-error.mapper';
 import type { SessionPool } from '../session/session-pool';
 import { ecdsaDerToRaw, ecdsaRawToDer } from './ecdsa-signature';
@@ -23,7 +24,8 @@ const MAX_MAC_BYTES = 64;
 
 /**
  * The crypto operations of one session pool, each in one borrowed session, asynchronous
- * (pkcs11js `*Async`: the library runs on libuv's thread pool, not the event loop). Keys are
+ * (pkcs11js `*Async`: the library runs on libuv's thread pool, not the event loop; or, when the
+ * module has a `Pkcs11Offload`, `C_*Init` and the operation both on a worker thread). Keys are
  * found by label through the pool's handle cache; a handle the library calls invalid is
  * looked up once more, then the error stands.
  */
@@ -39,13 +41,30 @@ export class HsmCrypto {
     return this.pool.module.lib;
   }
 
+  /** The module's worker threads, if it has them: then `C_*Init` and the operation run there. */
+  private get offload(): Pkcs11Offload | undefined {
+    return this.pool.module.offload;
+  }
+
   /** AES-256-GCM inside the HSM with `aad` bound; 96-bit IV, 128-bit tag. */
   encrypt(label: string, plaintext: Buffer, aad: Buffer, deadline?: number): Promise<GcmSealed> {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
-      const iv = this.ivSource === 'caller' ? this.ivs.next() : Buffer.alloc(AesGcmMechanism.IV_BYTES);
-      this.lib.C_EncryptInit(session, new AesGcmMechanism(iv, aad).toPkcs11(), key.handle);
-      // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
-      const ciphertext = await this.lib.C_EncryptAsync(session, plaintext, Buffer.alloc(plaintext.length + AesGcmMechanism.TAG_BYTES));
+      const sent = this.ivSource === 'caller' ? this.ivs.next() : Buffer.alloc(AesGcmMechanism.IV_BYTES);
+      const mechanism = new AesGcmMechanism(sent, aad).toPkcs11();
+      const outputBytes = plaintext.length + AesGcmMechanism.TAG_BYTES;
+      let iv = sent;
+      let ciphertext: Buffer;
+      const offload = this.offload;
+      if (offload) {
+        const done = await offload.run({ library: this.pool.module.path, kind: 'encrypt', session, key: key.handle, mechanism, input: plaintext, outputBytes });
+        ciphertext = done.output ?? Buffer.alloc(0);
+        // The worker's copy of the IV is the one the HSM may have written.
+        iv = done.iv ?? sent;
+      } else {
+        this.lib.C_EncryptInit(session, mechanism, key.handle);
+        // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
+        ciphertext = await this.lib.C_EncryptAsync(session, plaintext, Buffer.alloc(outputBytes));
+      }
       // Never emit a blob whose IV is not the one used: if the HSM should have written it back and did not, fail.
       if (this.ivSource === 'hsm' && iv.equals(Buffer.alloc(iv.length))) {
         throw new HsmException(HsmExceptionCode.DeviceError, 'the HSM did not return the AES-GCM IV it generated');
@@ -60,10 +79,18 @@ export class HsmCrypto {
       return Promise.reject(new HsmException(HsmExceptionCode.AuthenticationFailed, 'ciphertext authentication failed'));
     }
     return this.withKey(label, 'secret', deadline, async (session, key) => {
-      this.lib.C_DecryptInit(session, new AesGcmMechanism(sealed.iv, aad).toPkcs11(), key.handle);
+      const mechanism = new AesGcmMechanism(sealed.iv, aad).toPkcs11();
+      const offload = this.offload;
+      if (!offload) this.lib.C_DecryptInit(session, mechanism, key.handle);
       try {
+        if (offload) {
+          const done = await offload.run({ library: this.pool.module.path, kind: 'decrypt', session, key: key.handle, mechanism, input: sealed.ciphertext, outputBytes: sealed.ciphertext.length });
+          return done.output ?? Buffer.alloc(0);
+        }
         return await this.lib.C_DecryptAsync(session, sealed.ciphertext, Buffer.alloc(sealed.ciphertext.length));
       } catch (err) {
+        // A worker runs C_DecryptInit too: its failures keep their own meaning (as on this thread, outside this catch).
+        if (err instanceof pkcs11js.Pkcs11Error && err.method === 'C_DecryptInit') throw toHsmException(err, 'C_DecryptInit');
         const failure = toHsmException(err, 'C_Decrypt');
         // A bad GCM tag is reported differently per library: SoftHSM2 2.6 answers CKR_GENERAL_ERROR (measured in
         // session-pool.integration-spec.ts), others CKR_ENCRYPTED_DATA_INVALID or CKR_FUNCTION_FAILED (which would
@@ -81,8 +108,7 @@ export class HsmCrypto {
     const mechanism = new DigestSignatureMechanism(scheme, hash);
     return this.withKey(label, 'private', deadline, async (session, key) => {
       assertKeyFits(scheme, key);
-      this.lib.C_SignInit(session, mechanism.toPkcs11(), key.handle);
-      const signature = await this.lib.C_SignAsync(session, mechanism.input(digest), Buffer.alloc(MAX_SIGNATURE_BYTES));
+      const signature = await this.signIn(session, key, mechanism.toPkcs11(), mechanism.input(digest), MAX_SIGNATURE_BYTES);
       return scheme === 'ecdsa' ? ecdsaRawToDer(signature) : signature;
     });
   }
@@ -98,24 +124,21 @@ export class HsmCrypto {
       } catch {
         return false;
       }
-      this.lib.C_VerifyInit(session, mechanism.toPkcs11(), key.handle);
-      return this.verified(() => this.lib.C_VerifyAsync(session, mechanism.input(digest), raw));
+      return this.verified(session, key, mechanism.toPkcs11(), mechanism.input(digest), raw);
     });
   }
 
   /** HMAC with a generic-secret key. */
   mac(label: string, hash: HashAlgorithm, data: Buffer, deadline?: number): Promise<Buffer> {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
-      this.lib.C_SignInit(session, new HmacMechanism(hash).toPkcs11(), key.handle);
-      return await this.lib.C_SignAsync(session, data, Buffer.alloc(MAX_MAC_BYTES));
+      return this.signIn(session, key, new HmacMechanism(hash).toPkcs11(), data, MAX_MAC_BYTES);
     });
   }
 
   /** Verifies an HMAC inside the HSM (constant time there); false when it does not match. */
   verifyMac(label: string, hash: HashAlgorithm, data: Buffer, mac: Buffer, deadline?: number): Promise<boolean> {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
-      this.lib.C_VerifyInit(session, new HmacMechanism(hash).toPkcs11(), key.handle);
-      return this.verified(() => this.lib.C_VerifyAsync(session, data, mac));
+      return this.verified(session, key, new HmacMechanism(hash).toPkcs11(), data, mac);
     });
   }
 
@@ -129,9 +152,27 @@ export class HsmCrypto {
     return this.withKey(label, 'public', deadline, (session, key) => Promise.resolve(publicKeyFromObject(this.lib, session, key.handle, key.keyType)));
   }
 
-  private async verified(verify: () => Promise<boolean>): Promise<boolean> {
+  /** C_SignInit and C_Sign, on a worker thread when the module has them. */
+  private async signIn(session: Buffer, key: CachedKey, mechanism: pkcs11js.Mechanism, input: Buffer, outputBytes: number): Promise<Buffer> {
+    const offload = this.offload;
+    if (offload) {
+      const done = await offload.run({ library: this.pool.module.path, kind: 'sign', session, key: key.handle, mechanism, input, outputBytes });
+      return done.output ?? Buffer.alloc(0);
+    }
+    this.lib.C_SignInit(session, mechanism, key.handle);
+    return this.lib.C_SignAsync(session, input, Buffer.alloc(outputBytes));
+  }
+
+  /** C_VerifyInit and C_Verify (on a worker thread when the module has them); false when the signature does not verify. */
+  private async verified(session: Buffer, key: CachedKey, mechanism: pkcs11js.Mechanism, input: Buffer, signature: Buffer): Promise<boolean> {
+    const offload = this.offload;
     try {
-      return await verify();
+      if (offload) {
+        const done = await offload.run({ library: this.pool.module.path, kind: 'verify', session, key: key.handle, mechanism, input, signature });
+        return done.verified === true;
+      }
+      this.lib.C_VerifyInit(session, mechanism, key.handle);
+      return await this.lib.C_VerifyAsync(session, input, signature);
     } catch (err) {
       const failure = toHsmException(err, 'C_Verify');
       if (failure.code === HsmExceptionCode.SignatureInvalid) return false;

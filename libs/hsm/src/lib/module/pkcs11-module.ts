@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
 import { loadIsolatedModule } from '../isolated-module';
+import type { Pkcs11Offload } from '../offload/pkcs11-offload';
 import { toHsmException } from '../pkcs11-error.mapper';
 
 /** How to load a PKCS#11 library. */
@@ -14,6 +15,8 @@ export interface Pkcs11ModuleOptions {
    * `loadIsolatedModule`). CloudHSM needs no copy.
    */
   readonly isolatedCopyDir?: string;
+  /** Worker threads to run operations on (`HsmCrypto` uses them when set); the caller owns and closes them. */
+  readonly offload?: Pkcs11Offload;
 }
 
 /** What the PKCS#11 layer did, counted where it happens (benchmarks and tests read these). */
@@ -49,7 +52,10 @@ export class Pkcs11Module {
   private constructor(
     /** The pkcs11js binding; for sessions and mechanisms of this library only. */
     readonly lib: pkcs11js.PKCS11,
+    /** The file the library was loaded from (its private copy, if any): what worker threads load to share this instance. */
+    readonly path: string,
     private readonly copyPath: string | undefined,
+    readonly offload: Pkcs11Offload | undefined,
   ) {}
 
   /** Loads and initialises the library. @throws HsmException `ModuleLoadFailed` */
@@ -72,7 +78,7 @@ export class Pkcs11Module {
       if (copyPath) rmSync(copyPath, { force: true });
       throw new HsmException(HsmExceptionCode.ModuleLoadFailed, `C_Initialize of ${options.libraryPath} failed`, { cause: err });
     }
-    return new Pkcs11Module(lib, copyPath);
+    return new Pkcs11Module(lib, copyPath ?? options.libraryPath, copyPath, options.offload);
   }
 
   /** The slot whose token has `label` (PKCS#11 pads labels to 32 bytes with spaces). @throws HsmException `TokenNotFound` */
@@ -97,6 +103,7 @@ export class Pkcs11Module {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.offload?.forget(this.path);
     try {
       this.lib.C_Finalize();
     } finally {

@@ -7,12 +7,21 @@ import { FaultInjector } from '../fault/fault-injector';
 import { HsmExceptionCode } from '../hsm.exception';
 import type { HashAlgorithm, SignatureScheme } from '../mechanism/mechanisms';
 import { Pkcs11Module } from '../module/pkcs11-module';
+import type { OffloadCalls } from '../offload/offload.protocol';
+import { Pkcs11Offload } from '../offload/pkcs11-offload';
 import { SessionPool } from './session-pool';
 
 const RW = pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION;
 const sha = (hash: HashAlgorithm, data: Buffer) => createHash(hash).update(data).digest();
 
-describe(`${SessionPool.name} and ${HsmCrypto.name} against SoftHSM2`, () => {
+// Every case runs with the operations on the main thread (C_*Init there, the operation on libuv's
+// pool) and on worker threads (Pkcs11Offload) in both of its call styles.
+describe.each<[string, OffloadCalls | undefined]>([
+  ['on the main thread', undefined],
+  ['on worker threads (sync calls)', 'sync'],
+  ['on worker threads (async calls)', 'async'],
+])(`${SessionPool.name} and ${HsmCrypto.name} against SoftHSM2, operations %s`, (_mode, calls) => {
+  let offload: Pkcs11Offload | undefined;
   let hsm: SuiteTokens;
   let token: { label: string; pin: string };
   let module: Pkcs11Module;
@@ -24,7 +33,8 @@ describe(`${SessionPool.name} and ${HsmCrypto.name} against SoftHSM2`, () => {
   let adminSession: Buffer;
 
   beforeAll(() => {
-    hsm = suiteTokens('pool');
+    if (calls) offload = Pkcs11Offload.start({ workers: 2, calls });
+    hsm = suiteTokens(`pool-${calls ?? 'main'}`);
     token = hsm.initToken('app_blue');
     admin = Pkcs11Module.open({ libraryPath: SOFTHSM_MODULE, isolatedCopyDir: join(hsm.dir, 'modules') });
     adminSession = admin.lib.C_OpenSession(slotOf(admin.lib, token.label), RW);
@@ -36,13 +46,14 @@ describe(`${SessionPool.name} and ${HsmCrypto.name} against SoftHSM2`, () => {
     createTestKey.rsa(admin.lib, adminSession, 'signing-rsa/v1');
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     admin.close();
     hsm.remove();
+    await offload?.close();
   });
 
   beforeEach(() => {
-    module = Pkcs11Module.open({ libraryPath: SOFTHSM_MODULE, isolatedCopyDir: join(hsm.dir, 'modules') });
+    module = Pkcs11Module.open({ libraryPath: SOFTHSM_MODULE, isolatedCopyDir: join(hsm.dir, 'modules'), ...(offload ? { offload } : {}) });
     faults = new FaultInjector();
     pool = new SessionPool({ name: 'pool-test/app_blue', module, slot: module.slotByTokenLabel(token.label), pin: () => Promise.resolve(token.pin), size: 4, faults });
     sut = new HsmCrypto(pool);

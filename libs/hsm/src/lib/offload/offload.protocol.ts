@@ -1,0 +1,51 @@
+// The messages between the main thread and the PKCS#11 worker threads (structured clone:
+// Buffers arrive as Uint8Arrays). Native handles travel as the bytes pkcs11js gives them; they
+// stay valid in a worker because it loads the very same library file, which the dynamic loader
+// maps once per process (one library instance, one session and handle space).
+import type * as pkcs11js from 'pkcs11js';
+
+/** The operations a worker runs: the `C_*Init` call and the operation, both inside the worker. */
+export type OffloadKind = 'encrypt' | 'decrypt' | 'sign' | 'verify';
+
+/** One operation in one session. `outputBytes` sizes the output buffer; `signature` only for verify. */
+export interface OffloadJob {
+  readonly id: number;
+  readonly library: string;
+  readonly kind: OffloadKind;
+  readonly session: Uint8Array;
+  readonly key: Uint8Array;
+  readonly mechanism: pkcs11js.Mechanism;
+  readonly input: Uint8Array;
+  readonly outputBytes?: number;
+  readonly signature?: Uint8Array;
+}
+
+/** A PKCS#11 (or other) failure, as much of it as can cross the thread boundary; never data. */
+export interface OffloadFailure {
+  readonly name: string;
+  readonly message: string;
+  /** The CK_RV of a `Pkcs11Error`. */
+  readonly code?: number;
+  readonly method?: string;
+}
+
+/** The outcome of one job: output (encrypt, decrypt, sign), `verified` (verify) or `failure`. */
+export interface OffloadResult {
+  readonly id: number;
+  readonly output?: Uint8Array;
+  /** AES-GCM encrypt: the IV after the call (an HSM that generates it writes it back). */
+  readonly iv?: Uint8Array;
+  readonly verified?: boolean;
+  readonly failure?: OffloadFailure;
+}
+
+/** Main thread to worker. `forget`: the library is being finalised; drop the worker's handle to it. */
+export type ToWorker = { readonly type: 'jobs'; readonly jobs: readonly OffloadJob[] } | { readonly type: 'forget'; readonly library: string };
+
+/** Worker to main thread: the results of one `jobs` message (one message, once all are done). */
+export interface FromWorker {
+  readonly results: readonly OffloadResult[];
+}
+
+/** How a worker runs the operation after its `C_*Init`: on its own thread, or on libuv's pool. */
+export type OffloadCalls = 'sync' | 'async';

@@ -1,0 +1,193 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as pkcs11js from 'pkcs11js';
+import { HsmException, HsmExceptionCode } from '../hsm.exception';
+import type { FromWorker, OffloadCalls, OffloadFailure, OffloadJob, OffloadResult, ToWorker } from './offload.protocol';
+
+/** How many worker threads, and how they make the operation call. */
+export interface Pkcs11OffloadOptions {
+  /** At least 1; about one per CPU when the HSM computes in-process (SoftHSM2). */
+  readonly workers: number;
+  /**
+   * `sync`: the worker makes the whole call itself (fastest when the library answers in
+   * microseconds, as SoftHSM2 does; a worker then runs one operation at a time). `async`: the
+   * operation goes on to libuv's thread pool, so that a networked HSM (CloudHSM) keeps many
+   * operations in flight per worker.
+   */
+  readonly calls: OffloadCalls;
+}
+
+/** A job as a caller hands it over (the offload numbers it). */
+export type OffloadRequest = Omit<OffloadJob, 'id'>;
+
+/** What a job answers (as Buffers over the moved memory); failures arrive as a rejection instead. */
+export interface OffloadOutcome {
+  readonly output?: Buffer;
+  readonly iv?: Buffer;
+  readonly verified?: boolean;
+}
+
+interface Waiting {
+  resolve(result: OffloadOutcome): void;
+  reject(err: Error): void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly waiting: Map<number, Waiting>;
+  pending: OffloadJob[];
+  flushing: boolean;
+  /** The worker started running its program (a worker that dies before that is not restarted). */
+  online: boolean;
+}
+
+/**
+ * Worker threads that run PKCS#11 operations (`C_*Init` and the operation) off the event
+ * loop. pkcs11js makes every `C_*Init` call synchronously on the calling thread; in the gateway
+ * those calls were a third of the main thread at peak (docs/crypto-gateway.md). A worker loads
+ * the same library file as the main thread's `Pkcs11Module`, so it shares that instance's
+ * sessions and object handles; sessions are still borrowed from and returned to the
+ * `SessionPool` on the main thread, which keeps logins, session replacement and fault
+ * injection where they were. The jobs submitted in one turn of the event loop go to a worker as
+ * one message (each job to the worker with the least outstanding work), and come back as one.
+ */
+export class Pkcs11Offload {
+  private readonly threads: Thread[] = [];
+  private nextId = 0;
+  private closed = false;
+  /** Messages with jobs sent to workers, and the jobs in them (jobs / messages: how well a turn's work is coalesced). */
+  private sent = { messages: 0, jobs: 0 };
+
+  private constructor(private readonly options: Pkcs11OffloadOptions) {
+    for (let i = 0; i < options.workers; i += 1) this.threads.push(this.spawn());
+  }
+
+  /** Starts the workers. @throws HsmException `InvalidInput` for a worker count below 1 */
+  static start(options: Pkcs11OffloadOptions): Pkcs11Offload {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new HsmException(HsmExceptionCode.InvalidInput, 'the PKCS#11 offload needs at least one worker thread');
+    }
+    return new Pkcs11Offload(options);
+  }
+
+  /** For status and metrics: workers running, jobs not answered yet, messages and jobs sent so far. */
+  stats(): { workers: number; outstanding: number; messages: number; jobs: number } {
+    return { workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent };
+  }
+
+  /**
+   * Runs one job on a worker. A PKCS#11 failure is rejected as a `pkcs11js.Pkcs11Error` with
+   * the library's CKR value, so that callers map it exactly as a call on the main thread.
+   */
+  run(request: OffloadRequest): Promise<OffloadOutcome> {
+    if (this.closed) return Promise.reject(new HsmException(HsmExceptionCode.PoolClosed, 'the PKCS#11 offload is closed'));
+    const thread = this.leastBusy();
+    if (!thread) return Promise.reject(new HsmException(HsmExceptionCode.DeviceError, 'no PKCS#11 worker thread is running'));
+    const id = (this.nextId += 1);
+    return new Promise<OffloadOutcome>((resolve, reject) => {
+      thread.waiting.set(id, { resolve, reject });
+      thread.pending.push({ ...request, id });
+      if (!thread.flushing) {
+        thread.flushing = true;
+        setImmediate(() => this.flush(thread));
+      }
+    });
+  }
+
+  /** Tells every worker to drop its reference to a library that is about to be finalised. */
+  forget(library: string): void {
+    const message: ToWorker = { type: 'forget', library };
+    for (const thread of this.threads) thread.worker.postMessage(message);
+  }
+
+  /** Ends the workers; jobs still outstanding fail with `PoolClosed`. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const threads = this.threads.splice(0);
+    for (const thread of threads) this.failAll(thread, new HsmException(HsmExceptionCode.PoolClosed, 'the PKCS#11 offload is closed'));
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  private leastBusy(): Thread | undefined {
+    let best = this.threads[0];
+    for (const thread of this.threads) if (best && thread.waiting.size < best.waiting.size) best = thread;
+    return best;
+  }
+
+  private flush(thread: Thread): void {
+    thread.flushing = false;
+    const jobs = thread.pending;
+    thread.pending = [];
+    if (jobs.length === 0) return;
+    const message: ToWorker = { type: 'jobs', jobs };
+    try {
+      thread.worker.postMessage(message);
+      this.sent.messages += 1;
+      this.sent.jobs += jobs.length;
+    } catch (err) {
+      // Nothing was sent: these jobs fail here, with the reason, and the worker goes on.
+      for (const job of jobs) this.settle(thread, { id: job.id, failure: { name: 'DataCloneError', message: (err as Error).message } });
+    }
+  }
+
+  private spawn(): Thread {
+    const entry = workerEntry();
+    const worker = new Worker(entry.file, { workerData: { calls: this.options.calls }, ...(entry.execArgv ? { execArgv: entry.execArgv } : {}) });
+    const thread: Thread = { worker, waiting: new Map(), pending: [], flushing: false, online: false };
+    worker.once('online', () => (thread.online = true));
+    worker.on('message', (message: FromWorker) => {
+      for (const result of message.results) this.settle(thread, result);
+    });
+    const lost = (why: string) => {
+      const at = this.threads.indexOf(thread);
+      if (at < 0) return;
+      // Its jobs may have stopped inside an operation: DeviceError makes the pool replace those sessions.
+      this.failAll(thread, new HsmException(HsmExceptionCode.DeviceError, `a PKCS#11 worker thread stopped (${why})`));
+      // A worker that never came up (its program cannot load) would only fail again: not replaced.
+      if (thread.online) this.threads.splice(at, 1, this.spawn());
+      else this.threads.splice(at, 1);
+    };
+    worker.on('error', (err) => lost(err.name));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    return thread;
+  }
+
+  private settle(thread: Thread, result: OffloadResult): void {
+    const waiting = thread.waiting.get(result.id);
+    if (!waiting) return;
+    thread.waiting.delete(result.id);
+    if (result.failure) {
+      waiting.reject(errorOf(result.failure));
+      return;
+    }
+    const { output, iv, verified } = result;
+    waiting.resolve({
+      ...(output ? { output: Buffer.from(output.buffer, output.byteOffset, output.byteLength) } : {}),
+      ...(iv ? { iv: Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength) } : {}),
+      ...(verified !== undefined ? { verified } : {}),
+    });
+  }
+
+  private failAll(thread: Thread, err: Error): void {
+    thread.pending = [];
+    for (const waiting of thread.waiting.values()) waiting.reject(err);
+    thread.waiting.clear();
+  }
+}
+
+/** A worker's failure as the error the same call would have thrown on this thread. */
+export function errorOf(failure: OffloadFailure): Error {
+  if (failure.name === 'Pkcs11Error' && failure.code !== undefined) return new pkcs11js.Pkcs11Error(failure.message, failure.code, failure.method);
+  const err = new Error(failure.message);
+  err.name = failure.name;
+  return err;
+}
+
+/** The compiled worker beside this file, or (under a TypeScript loader: tests, benchmarks) its source. */
+function workerEntry(): { file: string; execArgv?: string[] } {
+  const compiled = join(__dirname, 'pkcs11.worker.js');
+  if (existsSync(compiled)) return { file: compiled };
+  return { file: join(__dirname, 'pkcs11.worker.ts'), execArgv: ['--require', '@swc-node/register'] };
+}

@@ -1,0 +1,23 @@
+// The program of a PKCS#11 worker thread (started by `Pkcs11Offload`): runs the jobs of each
+// message and answers them in one message, moving (not copying) the output buffers.
+import { parentPort, workerData } from 'node:worker_threads';
+import { WorkerLibraries } from './offload-jobs';
+import type { FromWorker, OffloadCalls, ToWorker } from './offload.protocol';
+
+const port = parentPort;
+if (!port) throw new Error('pkcs11.worker runs only as a worker thread');
+const { calls } = workerData as { calls: OffloadCalls };
+const libraries = new WorkerLibraries();
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'forget') {
+    libraries.forget(message.library);
+    return;
+  }
+  void libraries.run(message.jobs, calls).then((results) => {
+    // A Set: an ArrayBuffer listed twice cannot be transferred.
+    const transfer = new Set(results.flatMap((r) => (r.output ? [r.output.buffer] : [])));
+    const reply: FromWorker = { results };
+    port.postMessage(reply, [...transfer]);
+  });
+});
