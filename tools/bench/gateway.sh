@@ -4,7 +4,8 @@
 # crypto gateway against direct pkcs11js calls measured in the same run.
 # Results: .cache/bench/gateway.{json,md}.
 # BENCH_SECONDS sets the length of each run (default 5); BENCH_ONLY=<name part> runs one
-# operation; BENCH_GATEWAY_NODE_ARGS passes node flags to the gateway (e.g. --cpu-prof).
+# operation; BENCH_GATEWAY_NODE_ARGS passes node flags to the gateway (e.g. --cpu-prof);
+# GATEWAY_PKCS11_WORKERS and GATEWAY_PKCS11_WORKER_CALLS, when set, reach the gateway.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"

@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from 'pino';
 import { MessageTypes, Topics, dlqTopic } from '@keyfleet/contracts';
 import { GatewayCrypto, KeyAdministration, UserAdministration, type KeyDirectory, type RetryRunner } from '@keyfleet/gateway';
-import { ProcessCloudHsmCli } from '@keyfleet/hsm';
+import { Pkcs11Offload, ProcessCloudHsmCli } from '@keyfleet/hsm';
 import { MessagePublisher, MessagingMetrics, SpooledPublisher, createKafkaClient, provisionTopics } from '@keyfleet/messaging';
 import type { MetricsRegistry } from '@keyfleet/observability';
 import { Bulkhead, ClusterBreaker, RetryBudget, retry } from '@keyfleet/resilience';
@@ -40,6 +40,7 @@ export class GatewayRuntime {
     private readonly publisher: MessagePublisher,
     private readonly spool: SpooledPublisher,
     private readonly control: ControlEventsConsumer,
+    private readonly offload: Pkcs11Offload | undefined,
   ) {}
 
   private controlStopped = false;
@@ -88,7 +89,15 @@ export class GatewayRuntime {
     const credentials = new SecretsCredentials(
       new SecretsManagerClient({ region: config.secrets.region, ...(config.secrets.endpoint ? { endpoint: config.secrets.endpoint } : {}) }),
     );
-    const env = { libraryPath: config.hsm.module, stateDir: config.hsm.stateDir, credentials, ...(config.hsm.loginMarkerDir ? { loginMarkerDir: config.hsm.loginMarkerDir } : {}) };
+    const offload = config.hsm.offload.workers > 0 ? Pkcs11Offload.start(config.hsm.offload) : undefined;
+    logger.info({ workers: config.hsm.offload.workers, calls: config.hsm.offload.calls }, offload ? 'PKCS#11 operations run on worker threads' : 'PKCS#11 operations run on the main thread and libuv pool');
+    const env = {
+      libraryPath: config.hsm.module,
+      stateDir: config.hsm.stateDir,
+      credentials,
+      ...(config.hsm.loginMarkerDir ? { loginMarkerDir: config.hsm.loginMarkerDir } : {}),
+      ...(offload ? { offload } : {}),
+    };
     const breakerState = metrics.gauge({ name: 'gateway_breaker_open', help: 'Breaker state per cluster: 0 closed, 0.5 half-open, 1 open', labelNames: ['cluster'] });
     const clusters = file.clusters.map((settings) => {
       const breaker = new ClusterBreaker(settings.id, { ...config.breaker, countsAsFailure: countsAgainstCluster });
@@ -102,7 +111,7 @@ export class GatewayRuntime {
     });
     const fleet = new ClusterFleet(clusters);
     if (clusters.length === 0) logger.warn({ clustersFile: config.clustersFile }, 'no clusters configured: every key operation will answer UNAVAILABLE');
-    registerPkcs11Gauges(metrics, fleet);
+    registerPkcs11Gauges(metrics, fleet, offload);
     for (const cluster of clusters) {
       // A cluster that cannot log in at start stays out until its breaker lets a probe through.
       await cluster.warm().catch((err: unknown) => logger.error({ err, clusterId: cluster.id }, 'cluster pool could not log in at start'));
@@ -133,7 +142,7 @@ export class GatewayRuntime {
       publisher,
       logger,
     });
-    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control);
+    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control, offload);
     runtime.startControl(logger);
     return runtime;
   }
@@ -142,12 +151,14 @@ export class GatewayRuntime {
     this.controlStopped = true;
     await this.control.stop();
     await this.fleet.close();
+    // After the pools: they wait for their running work, some of which is on the workers.
+    await this.offload?.close();
     await this.spool.stop();
     await this.publisher.disconnect();
   }
 }
 
-function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet): void {
+function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, offload: Pkcs11Offload | undefined): void {
   const gauge = (name: string, help: string, read: (c: ClusterRuntime) => number) =>
     metrics.gauge({
       name,
@@ -162,6 +173,19 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet): vo
   gauge('gateway_pkcs11_sessions_open', 'PKCS#11 sessions open in the cluster pool', (c) => c.counters.openSessions);
   gauge('gateway_pkcs11_sessions_max', 'Most PKCS#11 sessions open at once in the cluster pool', (c) => c.counters.maxOpenSessions);
   gauge('gateway_inflight', 'Operations in flight on the cluster (bulkhead)', (c) => c.bulkhead.inFlight);
+  if (!offload) return;
+  const offloadGauge = (name: string, help: string, read: (stats: ReturnType<Pkcs11Offload['stats']>) => number) =>
+    metrics.gauge({
+      name,
+      help,
+      collect() {
+        this.set(read(offload.stats()));
+      },
+    });
+  offloadGauge('gateway_pkcs11_workers', 'PKCS#11 worker threads running', (s) => s.workers);
+  offloadGauge('gateway_pkcs11_worker_jobs_outstanding', 'PKCS#11 operations handed to worker threads and not answered yet', (s) => s.outstanding);
+  offloadGauge('gateway_pkcs11_worker_jobs', 'PKCS#11 operations handed to worker threads since start', (s) => s.jobs);
+  offloadGauge('gateway_pkcs11_worker_messages', 'Messages that carried them (jobs per message: how many one event-loop turn coalesced)', (s) => s.messages);
 }
 
 /** Reads a PEM file of the TLS folder. */

@@ -18,6 +18,7 @@ import { closedLoop, type LoadResult } from './load-generator.bench';
 
 const root = resolve(__dirname, '../../../..');
 const CONCURRENCY = 64;
+const OFFLOAD_VARIABLES = ['GATEWAY_PKCS11_WORKERS', 'GATEWAY_PKCS11_WORKER_CALLS'];
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const WARMUP_SECONDS = 1;
 /** HTTP/2 connections ghz spreads its workers over. */
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
   // BENCH_GATEWAY_MAIN: another build of the gateway (a copy of dist/ inside the repository, so that
   // node_modules resolves), to compare two versions back to back on the same machine.
   const gatewayMain = resolve(root, process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/apps/crypto-gateway/src/main.js');
+  // GATEWAY_PKCS11_WORKERS / GATEWAY_PKCS11_WORKER_CALLS, when set, reach the gateway (to compare its PKCS#11 threading).
+  const offloadEnv = Object.fromEntries(OFFLOAD_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
   const { gateway, grpcPort } = await launchGateway((port, httpPort) =>
     startService({
       entry: gatewayMain,
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
       port: httpPort,
       env: gatewayEnv(
         { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort: port, topicPrefix: `bench-${randomBytes(3).toString('hex')}.` },
-        { GATEWAY_BREAKER_VOLUME: '20', GATEWAY_BREAKER_WINDOW_MS: '5000', GATEWAY_BREAKER_RESET_MS: '2000', GATEWAY_FAULTS: 'on' },
+        { GATEWAY_BREAKER_VOLUME: '20', GATEWAY_BREAKER_WINDOW_MS: '5000', GATEWAY_BREAKER_RESET_MS: '2000', GATEWAY_FAULTS: 'on', ...offloadEnv },
       ),
     }),
   ).catch((err: unknown) => {
@@ -215,6 +218,7 @@ async function main(): Promise<void> {
       when: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart },
       gateway: gatewayMain,
+      gatewaySettings: offloadEnv,
       concurrency: CONCURRENCY,
       secondsPerRun: SECONDS,
       hsm: 'SoftHSM2 (Debian), one token per cluster',
@@ -295,6 +299,7 @@ function unaryBound(baseline: Measured<LoadResult>, ceiling: Measured<GhzResult>
 
 function markdown(r: {
   when: string;
+  gatewaySettings: Record<string, string | undefined>;
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
   grpcCeiling: Measured<GhzResult>;
@@ -310,7 +315,7 @@ function markdown(r: {
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}.`,
-    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}.`,
     '',
     '| operation | baseline ops/s | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ClusterCrypto, ClusterHandle } from '@keyfleet/gateway';
-import { FaultInjector, HsmCrypto, LoginMarker, Pkcs11Counters, Pkcs11Module, SessionPool, toHsmException, type HsmException, type SessionPoolStats } from '@keyfleet/hsm';
+import { FaultInjector, HsmCrypto, LoginMarker, Pkcs11Counters, Pkcs11Module, SessionPool, toHsmException, type HsmException, type Pkcs11Offload, type SessionPoolStats } from '@keyfleet/hsm';
 import type { Bulkhead, ClusterBreaker } from '@keyfleet/resilience';
 import type { ClusterPoolConfig } from '../config/crypto-gateway.config';
 import type { SecretsCredentials } from './secrets-credentials';
@@ -12,6 +12,8 @@ export interface PoolEnvironment {
   readonly stateDir: string;
   readonly loginMarkerDir?: string;
   readonly credentials: SecretsCredentials;
+  /** Worker threads for the PKCS#11 operations; unset: main thread and libuv pool. */
+  readonly offload?: Pkcs11Offload;
 }
 
 interface PoolBundle {
@@ -174,9 +176,10 @@ export class ClusterRuntime implements ClusterHandle {
   }
 
   private build(settings: ClusterPoolConfig): PoolBundle {
+    const offload = this.env.offload ? { offload: this.env.offload } : {};
     const module = settings.isolatedModule
-      ? Pkcs11Module.open({ libraryPath: this.env.libraryPath, isolatedCopyDir: join(this.env.stateDir, 'modules') })
-      : sharedModule(this.env.libraryPath);
+      ? Pkcs11Module.open({ libraryPath: this.env.libraryPath, isolatedCopyDir: join(this.env.stateDir, 'modules'), ...offload })
+      : sharedModule(this.env.libraryPath, this.env.offload);
     const pool = new SessionPool({
       name: `${settings.id}/${settings.tokenLabel}`,
       module,
@@ -201,10 +204,10 @@ function unavailableCrypto(reason: HsmException | undefined): ClusterCrypto {
   return { encrypt: fail, decrypt: fail, sign: fail, verify: fail, mac: fail, verifyMac: fail, random: fail, publicKey: fail };
 }
 
-function sharedModule(libraryPath: string): Pkcs11Module {
+function sharedModule(libraryPath: string, offload: Pkcs11Offload | undefined): Pkcs11Module {
   let module = shared.get(libraryPath);
   if (!module) {
-    module = Pkcs11Module.open({ libraryPath });
+    module = Pkcs11Module.open({ libraryPath, ...(offload ? { offload } : {}) });
     shared.set(libraryPath, module);
   }
   return module;

@@ -15,7 +15,7 @@ const positiveInt = () => envFields.positiveInt();
  * key rings, keys: see `gatewayFileSchema`); AWS_REGION and SECRETS_ENDPOINT (the Secrets
  * Manager endpoint, e.g. cloudhsm-local's; unset = AWS); PKCS11_MODULE; GATEWAY_STATE_DIR
  * (module copies, audit spool); GATEWAY_LOGIN_MARKER_DIR (cloudhsm-local's login markers,
- * local mode only); retry, breaker and bulkhead settings; GATEWAY_FAULTS=on only in tests.
+ * local mode only); GATEWAY_PKCS11_WORKERS and GATEWAY_PKCS11_WORKER_CALLS (PKCS#11 worker threads); retry, breaker and bulkhead settings; GATEWAY_FAULTS=on only in tests.
  */
 export const cryptoGatewayConfigSchema = z
   .object({
@@ -33,6 +33,13 @@ export const cryptoGatewayConfigSchema = z
     PKCS11_MODULE: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
     GATEWAY_STATE_DIR: z.string().min(1),
     GATEWAY_LOGIN_MARKER_DIR: z.string().min(1).optional(),
+    /**
+     * Worker threads that run the PKCS#11 operations (C_*Init and the operation) off the event
+     * loop; 0 keeps them on the main thread (C_*Init) and libuv's pool (the operation).
+     */
+    GATEWAY_PKCS11_WORKERS: z.string().regex(/^\d+$/, 'expected 0 or a positive integer').transform(Number).pipe(z.number().max(64)).default('2'),
+    /** `sync`: a worker makes the whole call (SoftHSM2, in-process). `async`: the operation goes on to libuv's pool (CloudHSM, networked). */
+    GATEWAY_PKCS11_WORKER_CALLS: z.enum(['sync', 'async']).default('sync'),
     GATEWAY_MAX_MESSAGE_BYTES: positiveInt().default(String(1024 * 1024)),
     GATEWAY_RETRY_ATTEMPTS: positiveInt().default('3'),
     GATEWAY_RETRY_BASE_MS: positiveInt().default('5'),
@@ -59,7 +66,12 @@ export const cryptoGatewayConfigSchema = z
     policyFile: env.GATEWAY_POLICY_FILE,
     clustersFile: env.GATEWAY_CLUSTERS_FILE,
     secrets: { region: env.AWS_REGION, endpoint: env.SECRETS_ENDPOINT },
-    hsm: { module: env.PKCS11_MODULE, stateDir: env.GATEWAY_STATE_DIR, loginMarkerDir: env.GATEWAY_LOGIN_MARKER_DIR },
+    hsm: {
+      module: env.PKCS11_MODULE,
+      stateDir: env.GATEWAY_STATE_DIR,
+      loginMarkerDir: env.GATEWAY_LOGIN_MARKER_DIR,
+      offload: { workers: env.GATEWAY_PKCS11_WORKERS, calls: env.GATEWAY_PKCS11_WORKER_CALLS },
+    },
     retry: { attempts: env.GATEWAY_RETRY_ATTEMPTS, baseMs: env.GATEWAY_RETRY_BASE_MS, capMs: env.GATEWAY_RETRY_CAP_MS },
     breaker: {
       errorThresholdPercentage: env.GATEWAY_BREAKER_ERROR_PERCENT,
