@@ -104,6 +104,20 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(await grpcCode(app.call.Decrypt({ ciphertext: sealed['ciphertext'], encryptionContext: { tenant: '8' } }))).toBe('INVALID_ARGUMENT: ciphertext authentication failed');
   });
 
+  it('runs the PKCS#11 operations on its worker threads by default, and says so in its status', async () => {
+    type Workers = { calls: string; workers: number; outstanding: number; jobs: number; messages: number };
+    const workers = async () => ((await (await fetch(`${gateway.url}/gateway/status`)).json()) as { pkcs11Workers: Workers }).pkcs11Workers;
+    const before = await workers();
+
+    const sealed = await Promise.all(Array.from({ length: 20 }, (_, i) => encrypt(app, Buffer.from(`item ${i}`))));
+    await Promise.all(sealed.map((s) => app.call.Decrypt({ ciphertext: s['ciphertext'], encryptionContext: { tenant: '7' } })));
+
+    const after = await workers();
+    expect(after).toMatchObject({ calls: 'sync', workers: 2, outstanding: 0 });
+    expect(after.jobs - before.jobs).toBeGreaterThanOrEqual(40);
+    expect(after.messages).toBeLessThanOrEqual(after.jobs);
+  });
+
   it('still decrypts a ciphertext of an older key version', async () => {
     const old = estate.sealOrdersV1(Buffer.from('written last year'), { tenant: '7' });
 

@@ -21,6 +21,7 @@ import { readGatewayFile, type CryptoGatewayConfig } from './config/crypto-gatew
 import { DirectoryStore } from './keys/directory-store';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
+import type { Pkcs11WorkerStatus } from './gateway.tokens';
 
 /**
  * Everything the gateway runs, built from its configuration: key directory, one cluster
@@ -41,7 +42,13 @@ export class GatewayRuntime {
     private readonly spool: SpooledPublisher,
     private readonly control: ControlEventsConsumer,
     private readonly offload: Pkcs11Offload | undefined,
+    private readonly offloadCalls: string,
   ) {}
+
+  /** The PKCS#11 worker threads, for the status endpoint. */
+  readonly pkcs11Workers: Pkcs11WorkerStatus = {
+    read: () => (this.offload ? { calls: this.offloadCalls, ...this.offload.stats() } : null),
+  };
 
   private controlStopped = false;
 
@@ -142,7 +149,7 @@ export class GatewayRuntime {
       publisher,
       logger,
     });
-    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control, offload);
+    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control, offload, config.hsm.offload.calls);
     runtime.startControl(logger);
     return runtime;
   }

@@ -19,6 +19,13 @@ export const USER_ADMIN = Symbol('UserAdministration');
 export const ADMIN_AUDIT = Symbol('AdminAudit');
 /** Injection token of the `ClusterFleet`. */
 export const CLUSTER_FLEET = Symbol('ClusterFleet');
+/** Injection token of a `Pkcs11WorkerStatus`. */
+export const PKCS11_WORKERS = Symbol('Pkcs11Workers');
+
+/** What the PKCS#11 worker threads are doing; null when the operations run on the main thread. */
+export interface Pkcs11WorkerStatus {
+  read(): { calls: string; workers: number; outstanding: number; messages: number; jobs: number } | null;
+}
 
 /** Who is calling (from the client certificate) and what the policy lets it do. */
 export interface CallerAuthorizer {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Put,
 import { z } from 'zod';
 import type { KeyDirectory } from '@keyfleet/gateway';
 import type { ClusterFleet } from '../clusters/cluster-fleet';
-import { CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY } from '../gateway.tokens';
+import { CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY, PKCS11_WORKERS, type Pkcs11WorkerStatus } from '../gateway.tokens';
 
 const faultsSchema = z.object({ errorRate: z.number().min(0).max(1).optional(), latencyMs: z.number().int().min(0).max(60_000).optional(), hang: z.boolean().optional() }).strict();
 
@@ -16,6 +16,7 @@ export class GatewayHttpController {
     @Inject(CLUSTER_FLEET) private readonly fleet: ClusterFleet,
     @Inject(KEY_DIRECTORY) private readonly directory: KeyDirectory,
     @Inject(FAULTS_ENABLED) private readonly faultsEnabled: boolean,
+    @Inject(PKCS11_WORKERS) private readonly workers: Pkcs11WorkerStatus,
   ) {}
 
   @Get('status')
@@ -30,6 +31,7 @@ export class GatewayHttpController {
         ...(c.startError ? { poolError: c.startError.message } : {}),
       })),
       rings: this.directory.rings(),
+      pkcs11Workers: this.workers.read(),
     };
   }
 
