@@ -96,7 +96,15 @@ export class GatewayRuntime {
     const credentials = new SecretsCredentials(
       new SecretsManagerClient({ region: config.secrets.region, ...(config.secrets.endpoint ? { endpoint: config.secrets.endpoint } : {}) }),
     );
-    const offload = config.hsm.offload.workers > 0 ? Pkcs11Offload.start(config.hsm.offload) : undefined;
+    const offload =
+      config.hsm.offload.workers > 0
+        ? Pkcs11Offload.start({
+            ...config.hsm.offload,
+            onWorkerLost: (why, restarted) => logger.error({ why, restarted }, 'a PKCS#11 worker thread stopped; its operations failed with DEVICE_ERROR'),
+          })
+        : undefined;
+    // A worker whose program cannot load fails the start here, not every operation later.
+    await offload?.ready();
     logger.info({ workers: config.hsm.offload.workers, calls: config.hsm.offload.calls }, offload ? 'PKCS#11 operations run on worker threads' : 'PKCS#11 operations run on the main thread and libuv pool');
     const env = {
       libraryPath: config.hsm.module,

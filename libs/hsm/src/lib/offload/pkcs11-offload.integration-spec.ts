@@ -17,10 +17,13 @@ describe(`${Pkcs11Offload.name} against SoftHSM2`, () => {
   let key: Buffer;
   let sut: Pkcs11Offload;
 
-  beforeAll(() => {
+  const lost: { why: string; restarted: boolean }[] = [];
+
+  beforeAll(async () => {
     hsm = suiteTokens('offload');
     token = hsm.initToken('app_blue');
-    sut = Pkcs11Offload.start({ workers: 2, calls: 'sync' });
+    sut = Pkcs11Offload.start({ workers: 2, calls: 'sync', onWorkerLost: (why, restarted) => lost.push({ why, restarted }) });
+    await sut.ready();
     module = Pkcs11Module.open({ libraryPath: SOFTHSM_MODULE, isolatedCopyDir: join(hsm.dir, 'modules'), offload: sut });
     sessions = Array.from({ length: 8 }, () => module.lib.C_OpenSession(slotOf(module.lib, token.label), RW));
     module.lib.C_Login(sessions[0] as Buffer, pkcs11js.CKU_USER, token.pin);
@@ -83,6 +86,11 @@ describe(`${Pkcs11Offload.name} against SoftHSM2`, () => {
 
     expect(await running).toMatchObject({ code: HsmExceptionCode.DeviceError });
     expect(sut.stats().workers).toBe(2);
+    expect(lost).toEqual([
+      { why: 'exit code 1', restarted: true },
+      { why: 'exit code 1', restarted: true },
+    ]);
+    await sut.ready();
     await expect(sut.run(encryptJob(sessions[3] as Buffer, Buffer.alloc(12, 2), Buffer.from('y')))).resolves.toMatchObject({ iv: Buffer.alloc(12, 2) });
   });
 

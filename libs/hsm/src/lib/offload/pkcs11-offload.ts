@@ -16,6 +16,8 @@ export interface Pkcs11OffloadOptions {
    * operations in flight per worker.
    */
   readonly calls: OffloadCalls;
+  /** Told when a worker stops unexpectedly (for the operator's log); `restarted` false when it never came up. */
+  readonly onWorkerLost?: (why: string, restarted: boolean) => void;
 }
 
 /** A job as a caller hands it over (the offload numbers it). */
@@ -40,6 +42,8 @@ interface Thread {
   flushing: boolean;
   /** The worker started running its program (a worker that dies before that is not restarted). */
   online: boolean;
+  /** Settles once the worker runs its program (resolves) or stops before that (rejects). */
+  readonly started: Promise<void>;
 }
 
 /**
@@ -69,6 +73,14 @@ export class Pkcs11Offload {
       throw new HsmException(HsmExceptionCode.InvalidInput, 'the PKCS#11 offload needs at least one worker thread');
     }
     return new Pkcs11Offload(options);
+  }
+
+  /**
+   * Resolves once every worker runs its program. @throws HsmException `ModuleLoadFailed` when a
+   * worker stopped before that (its program could not be loaded): the process should not serve.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.started));
   }
 
   /** For status and metrics: workers running, jobs not answered yet, messages and jobs sent so far. */
@@ -135,8 +147,15 @@ export class Pkcs11Offload {
   private spawn(): Thread {
     const entry = workerEntry();
     const worker = new Worker(entry.file, { workerData: { calls: this.options.calls }, ...(entry.execArgv ? { execArgv: entry.execArgv } : {}) });
-    const thread: Thread = { worker, waiting: new Map(), pending: [], flushing: false, online: false };
-    worker.once('online', () => (thread.online = true));
+    let started!: { resolve(): void; reject(err: Error): void };
+    const startedPromise = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+    // Observed here so that a worker lost before anyone awaits ready() is no unhandled rejection.
+    startedPromise.catch(() => undefined);
+    const thread: Thread = { worker, waiting: new Map(), pending: [], flushing: false, online: false, started: startedPromise };
+    worker.once('online', () => {
+      thread.online = true;
+      started.resolve();
+    });
     worker.on('message', (message: FromWorker) => {
       for (const result of message.results) this.settle(thread, result);
     });
@@ -148,6 +167,8 @@ export class Pkcs11Offload {
       // A worker that never came up (its program cannot load) would only fail again: not replaced.
       if (thread.online) this.threads.splice(at, 1, this.spawn());
       else this.threads.splice(at, 1);
+      started.reject(new HsmException(HsmExceptionCode.ModuleLoadFailed, `a PKCS#11 worker thread could not start (${why})`));
+      this.options.onWorkerLost?.(why, thread.online);
     };
     worker.on('error', (err) => lost(err.name));
     worker.on('exit', (code) => lost(`exit code ${code}`));
