@@ -42,12 +42,11 @@ export class GatewayRuntime {
     private readonly spool: SpooledPublisher,
     private readonly control: ControlEventsConsumer,
     private readonly offload: Pkcs11Offload | undefined,
-    private readonly offloadCalls: string,
   ) {}
 
   /** The PKCS#11 worker threads, for the status endpoint. */
   readonly pkcs11Workers: Pkcs11WorkerStatus = {
-    read: () => (this.offload ? { calls: this.offloadCalls, ...this.offload.stats() } : null),
+    read: () => this.offload?.stats() ?? null,
   };
 
   private controlStopped = false;
@@ -157,7 +156,7 @@ export class GatewayRuntime {
       publisher,
       logger,
     });
-    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control, offload, config.hsm.offload.calls);
+    const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control, offload);
     runtime.startControl(logger);
     return runtime;
   }

@@ -8,8 +8,8 @@ export { KeyHandleCache, type CachedKey, type KeyObjectClass } from './lib/key/k
 export { LoginMarker, isLoggedInElsewhere, markerName } from './lib/login-marker';
 export { AesGcmMechanism, DIGEST_BYTES, DigestSignatureMechanism, HmacMechanism, type HashAlgorithm, type SignatureScheme } from './lib/mechanism/mechanisms';
 export { Pkcs11Counters, Pkcs11Module, type Pkcs11ModuleOptions } from './lib/module/pkcs11-module';
-export type { OffloadCalls } from './lib/offload/offload.protocol';
-export { Pkcs11Offload, type OffloadOutcome, type OffloadRequest, type Pkcs11OffloadOptions } from './lib/offload/pkcs11-offload';
+export type { OffloadCalls, OffloadOutcome, OffloadRequest } from './lib/offload/offload.protocol';
+export { Pkcs11Offload, type Pkcs11OffloadOptions } from './lib/offload/pkcs11-offload';
 export { isCkr, toHsmException } from './lib/pkcs11-error.mapper';
 export { SessionPool, type SessionPoolOptions, type SessionPoolStats } from './lib/session/session-pool';
 export { CloudHsmCliAdmin, parseKey, type CliAttributes, type CliKey, type CliUser, type KeyFilter, type UnwrapKeyClass, type WrapHash, type WrapMechanism } from './lib/cli/cloudhsm-cli.admin';

@@ -3,7 +3,8 @@ import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
 import type { CachedKey, KeyObjectClass } from '../key/key-handle-cache';
 import { AesGcmMechanism, DigestSignatureMechanism, HmacMechanism, type HashAlgorithm, type SignatureScheme } from '../mechanism/mechanisms';
-import type { Pkcs11Offload } from '../offload/pkcs11-offload';
+import { execute } from '../offload/offload-jobs';
+import type { OffloadOutcome, OffloadRequest } from '../offload/offload.protocol';
 import { toHsmException } from '../pkcs11-error.mapper';
 import type { SessionPool } from '../session/session-pool';
 import { ecdsaDerToRaw, ecdsaRawToDer } from './ecdsa-signature';
@@ -41,9 +42,13 @@ export class HsmCrypto {
     return this.pool.module.lib;
   }
 
-  /** The module's worker threads, if it has them: then `C_*Init` and the operation run there. */
-  private get offload(): Pkcs11Offload | undefined {
-    return this.pool.module.offload;
+  /**
+   * `C_*Init` and the operation: both on a worker thread when the module has an offload, else
+   * the init here and the operation on libuv's pool. @throws pkcs11js.Pkcs11Error naming the failed function
+   */
+  private operate(request: Omit<OffloadRequest, 'library'>): Promise<OffloadOutcome> {
+    const { module } = this.pool;
+    return module.offload ? module.offload.run({ ...request, library: module.path }) : execute(module.lib, { ...request, library: module.path }, 'async');
   }
 
   /** AES-256-GCM inside the HSM with `aad` bound; 96-bit IV, 128-bit tag. */
@@ -51,20 +56,11 @@ export class HsmCrypto {
     return this.withKey(label, 'secret', deadline, async (session, key) => {
       const sent = this.ivSource === 'caller' ? this.ivs.next() : Buffer.alloc(AesGcmMechanism.IV_BYTES);
       const mechanism = new AesGcmMechanism(sent, aad).toPkcs11();
-      const outputBytes = plaintext.length + AesGcmMechanism.TAG_BYTES;
-      let iv = sent;
-      let ciphertext: Buffer;
-      const offload = this.offload;
-      if (offload) {
-        const done = await offload.run({ library: this.pool.module.path, kind: 'encrypt', session, key: key.handle, mechanism, input: plaintext, outputBytes });
-        ciphertext = done.output ?? Buffer.alloc(0);
-        // The worker's copy of the IV is the one the HSM may have written.
-        iv = done.iv ?? sent;
-      } else {
-        this.lib.C_EncryptInit(session, mechanism, key.handle);
-        // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
-        ciphertext = await this.lib.C_EncryptAsync(session, plaintext, Buffer.alloc(outputBytes));
-      }
+      const done = await this.operate({ kind: 'encrypt', session, key: key.handle, mechanism, input: plaintext, outputBytes: plaintext.length + AesGcmMechanism.TAG_BYTES });
+      // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
+      const ciphertext = done.output ?? Buffer.alloc(0);
+      // The IV after the call (on a worker, its copy): the one the HSM may have written.
+      const iv = done.iv ?? sent;
       // Never emit a blob whose IV is not the one used: if the HSM should have written it back and did not, fail.
       if (this.ivSource === 'hsm' && iv.equals(Buffer.alloc(iv.length))) {
         throw new HsmException(HsmExceptionCode.DeviceError, 'the HSM did not return the AES-GCM IV it generated');
@@ -80,16 +76,11 @@ export class HsmCrypto {
     }
     return this.withKey(label, 'secret', deadline, async (session, key) => {
       const mechanism = new AesGcmMechanism(sealed.iv, aad).toPkcs11();
-      const offload = this.offload;
-      if (!offload) this.lib.C_DecryptInit(session, mechanism, key.handle);
       try {
-        if (offload) {
-          const done = await offload.run({ library: this.pool.module.path, kind: 'decrypt', session, key: key.handle, mechanism, input: sealed.ciphertext, outputBytes: sealed.ciphertext.length });
-          return done.output ?? Buffer.alloc(0);
-        }
-        return await this.lib.C_DecryptAsync(session, sealed.ciphertext, Buffer.alloc(sealed.ciphertext.length));
+        const done = await this.operate({ kind: 'decrypt', session, key: key.handle, mechanism, input: sealed.ciphertext, outputBytes: sealed.ciphertext.length });
+        return done.output ?? Buffer.alloc(0);
       } catch (err) {
-        // A worker runs C_DecryptInit too: its failures keep their own meaning (as on this thread, outside this catch).
+        // A failed C_DecryptInit keeps its own meaning (the key's usage, a bad mechanism): only the decryption's failures below are the tag's.
         if (err instanceof pkcs11js.Pkcs11Error && err.method === 'C_DecryptInit') throw toHsmException(err, 'C_DecryptInit');
         const failure = toHsmException(err, 'C_Decrypt');
         // A bad GCM tag is reported differently per library: SoftHSM2 2.6 answers CKR_GENERAL_ERROR (measured in
@@ -152,27 +143,16 @@ export class HsmCrypto {
     return this.withKey(label, 'public', deadline, (session, key) => Promise.resolve(publicKeyFromObject(this.lib, session, key.handle, key.keyType)));
   }
 
-  /** C_SignInit and C_Sign, on a worker thread when the module has them. */
+  /** C_SignInit and C_Sign. */
   private async signIn(session: Buffer, key: CachedKey, mechanism: pkcs11js.Mechanism, input: Buffer, outputBytes: number): Promise<Buffer> {
-    const offload = this.offload;
-    if (offload) {
-      const done = await offload.run({ library: this.pool.module.path, kind: 'sign', session, key: key.handle, mechanism, input, outputBytes });
-      return done.output ?? Buffer.alloc(0);
-    }
-    this.lib.C_SignInit(session, mechanism, key.handle);
-    return this.lib.C_SignAsync(session, input, Buffer.alloc(outputBytes));
+    const done = await this.operate({ kind: 'sign', session, key: key.handle, mechanism, input, outputBytes });
+    return done.output ?? Buffer.alloc(0);
   }
 
-  /** C_VerifyInit and C_Verify (on a worker thread when the module has them); false when the signature does not verify. */
+  /** C_VerifyInit and C_Verify; false when the signature does not verify. */
   private async verified(session: Buffer, key: CachedKey, mechanism: pkcs11js.Mechanism, input: Buffer, signature: Buffer): Promise<boolean> {
-    const offload = this.offload;
     try {
-      if (offload) {
-        const done = await offload.run({ library: this.pool.module.path, kind: 'verify', session, key: key.handle, mechanism, input, signature });
-        return done.verified === true;
-      }
-      this.lib.C_VerifyInit(session, mechanism, key.handle);
-      return await this.lib.C_VerifyAsync(session, input, signature);
+      return (await this.operate({ kind: 'verify', session, key: key.handle, mechanism, input, signature })).verified === true;
     } catch (err) {
       const failure = toHsmException(err, 'C_Verify');
       if (failure.code === HsmExceptionCode.SignatureInvalid) return false;

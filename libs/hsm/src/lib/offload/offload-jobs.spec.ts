@@ -6,9 +6,9 @@ import { errorOf } from './pkcs11-offload';
 
 describe('the PKCS#11 failures that cross from a worker thread', () => {
   it('keep the CKR value and the function that failed, so the main thread maps them as its own', () => {
-    const inWorker = new pkcs11js.Pkcs11Error('CKR_KEY_HANDLE_INVALID', pkcs11js.CKR_KEY_HANDLE_INVALID, '');
+    const inWorker = new pkcs11js.Pkcs11Error('CKR_KEY_HANDLE_INVALID', pkcs11js.CKR_KEY_HANDLE_INVALID, 'C_SignInit');
 
-    const sut = errorOf(structuredClone(failureOf(inWorker, 'C_SignInit')));
+    const sut = errorOf(structuredClone(failureOf(inWorker)));
 
     expect(sut).toBeInstanceOf(pkcs11js.Pkcs11Error);
     expect(sut).toMatchObject({ message: 'CKR_KEY_HANDLE_INVALID', code: pkcs11js.CKR_KEY_HANDLE_INVALID, method: 'C_SignInit' });

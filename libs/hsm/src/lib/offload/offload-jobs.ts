@@ -1,19 +1,20 @@
 import * as pkcs11js from 'pkcs11js';
-import type { OffloadCalls, OffloadFailure, OffloadJob, OffloadResult } from './offload.protocol';
+import type { OffloadCalls, OffloadFailure, OffloadJob, OffloadOutcome, OffloadRequest, OffloadResult } from './offload.protocol';
 
-/** A Uint8Array (as structured clone delivers it) as a Buffer over the same memory. */
+/** Bytes as a Buffer over the same memory (structured clone delivers Uint8Arrays; pkcs11js requires Buffers). */
 function buf(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The mechanism with its byte parameters (IV, AAD) as Buffers again, which pkcs11js requires. */
-function mechanismOf(job: OffloadJob): pkcs11js.Mechanism {
-  const { mechanism } = job;
-  const parameter = mechanism.parameter;
-  if (parameter === undefined || parameter instanceof Uint8Array) return parameter === undefined ? mechanism : { ...mechanism, parameter: buf(parameter) };
-  if (typeof parameter !== 'object') return mechanism;
+const cloned = (value: unknown): value is Uint8Array => value instanceof Uint8Array && !Buffer.isBuffer(value);
+
+/** The mechanism with its byte parameters (IV, AAD) as Buffers again; unchanged when they are Buffers already. */
+function mechanismOf(mechanism: pkcs11js.Mechanism): pkcs11js.Mechanism {
+  const { parameter } = mechanism;
+  if (cloned(parameter)) return { ...mechanism, parameter: buf(parameter) };
+  if (typeof parameter !== 'object' || !Object.values(parameter).some(cloned)) return mechanism;
   const copy: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(parameter)) copy[name] = value instanceof Uint8Array ? buf(value) : value;
+  for (const [name, value] of Object.entries(parameter)) copy[name] = cloned(value) ? buf(value) : value;
   return { ...mechanism, parameter: copy as unknown as pkcs11js.IParams };
 }
 
@@ -21,61 +22,78 @@ function mechanismOf(job: OffloadJob): pkcs11js.Mechanism {
  * What of an error may cross to the main thread: a PKCS#11 failure's CKR name and value and the
  * function that failed (`method`), or an error's name and message.
  */
-export function failureOf(err: unknown, method?: string): OffloadFailure {
-  if (err instanceof pkcs11js.Pkcs11Error) return { name: err.name, message: err.message, code: err.code, method: method ?? err.method };
+export function failureOf(err: unknown): OffloadFailure {
+  if (err instanceof pkcs11js.Pkcs11Error) return { name: err.name, message: err.message, code: err.code, method: err.method };
   if (err instanceof Error) return { name: err.name, message: err.message };
   return { name: 'Error', message: 'the worker thread failed with a non-error value' };
 }
 
-/**
- * Runs one job in `lib`: the `C_*Init` and the operation in the job's session. With `calls`
- * `async` the operation itself runs on libuv's thread pool (pkcs11js `*Async`), so that a slow
- * (networked) HSM does not hold this thread for the round trip.
- */
-export async function runJob(lib: pkcs11js.PKCS11, job: OffloadJob, calls: OffloadCalls): Promise<OffloadResult> {
-  const session = buf(job.session);
-  const key = buf(job.key);
-  const input = buf(job.input);
-  const mechanism = mechanismOf(job);
-  // The PKCS#11 function being called, for the failure: callers tell an init failure from the operation's.
-  let step = 'C_EncryptInit';
+/** Makes the PKCS#11 call `fn`; a failure is thrown as a Pkcs11Error whose `method` names it, so callers tell an init failure from the operation's. */
+function step<T>(fn: string, call: () => T): T {
   try {
-    switch (job.kind) {
-      case 'encrypt':
-      case 'decrypt': {
-        const out = Buffer.alloc(job.outputBytes ?? 0);
-        let output: Buffer;
-        if (job.kind === 'encrypt') {
-          step = 'C_EncryptInit';
-          lib.C_EncryptInit(session, mechanism, key);
-          step = 'C_Encrypt';
-          output = calls === 'sync' ? lib.C_Encrypt(session, input, out) : await lib.C_EncryptAsync(session, input, out);
-        } else {
-          step = 'C_DecryptInit';
-          lib.C_DecryptInit(session, mechanism, key);
-          step = 'C_Decrypt';
-          output = calls === 'sync' ? lib.C_Decrypt(session, input, out) : await lib.C_DecryptAsync(session, input, out);
-        }
-        const iv = (mechanism.parameter as { iv?: Buffer } | undefined)?.iv;
-        return { id: job.id, output, ...(job.kind === 'encrypt' && iv ? { iv } : {}) };
-      }
-      case 'sign': {
-        step = 'C_SignInit';
-        lib.C_SignInit(session, mechanism, key);
-        step = 'C_Sign';
-        const out = Buffer.alloc(job.outputBytes ?? 0);
-        return { id: job.id, output: calls === 'sync' ? lib.C_Sign(session, input, out) : await lib.C_SignAsync(session, input, out) };
-      }
-      case 'verify': {
-        step = 'C_VerifyInit';
-        lib.C_VerifyInit(session, mechanism, key);
-        step = 'C_Verify';
-        const signature = buf(job.signature ?? new Uint8Array(0));
-        return { id: job.id, verified: calls === 'sync' ? lib.C_Verify(session, input, signature) : await lib.C_VerifyAsync(session, input, signature) };
-      }
-    }
+    return call();
   } catch (err) {
-    return { id: job.id, failure: failureOf(err, step) };
+    if (err instanceof pkcs11js.Pkcs11Error && err.method !== fn) throw new pkcs11js.Pkcs11Error(err.message, err.code, fn);
+    throw err;
+  }
+}
+
+/** `step` for an asynchronous call. */
+async function stepAsync<T>(fn: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof pkcs11js.Pkcs11Error && err.method !== fn) throw new pkcs11js.Pkcs11Error(err.message, err.code, fn);
+    throw err;
+  }
+}
+
+/**
+ * Runs one operation in `lib`: the `C_*Init` and the operation in the request's session, on the
+ * calling thread (a worker, or the main thread when there is no offload). With `calls` `async` the
+ * operation itself runs on libuv's thread pool (pkcs11js `*Async`), so that a slow (networked)
+ * HSM does not hold the calling thread for the round trip.
+ * @throws pkcs11js.Pkcs11Error with `method` = the function that failed
+ */
+export async function execute(lib: pkcs11js.PKCS11, request: OffloadRequest, calls: OffloadCalls): Promise<OffloadOutcome> {
+  const session = buf(request.session);
+  const key = buf(request.key);
+  const input = buf(request.input);
+  const mechanism = mechanismOf(request.mechanism);
+  const sync = calls === 'sync';
+  switch (request.kind) {
+    case 'encrypt': {
+      const out = Buffer.alloc(request.outputBytes ?? 0);
+      step('C_EncryptInit', () => lib.C_EncryptInit(session, mechanism, key));
+      const output = sync ? step('C_Encrypt', () => lib.C_Encrypt(session, input, out)) : await stepAsync('C_Encrypt', () => lib.C_EncryptAsync(session, input, out));
+      // The IV after the call: an HSM that generates it writes it into the parameter.
+      const iv = (mechanism.parameter as { iv?: Buffer } | undefined)?.iv;
+      return { output, ...(iv ? { iv } : {}) };
+    }
+    case 'decrypt': {
+      const out = Buffer.alloc(request.outputBytes ?? 0);
+      step('C_DecryptInit', () => lib.C_DecryptInit(session, mechanism, key));
+      return { output: sync ? step('C_Decrypt', () => lib.C_Decrypt(session, input, out)) : await stepAsync('C_Decrypt', () => lib.C_DecryptAsync(session, input, out)) };
+    }
+    case 'sign': {
+      const out = Buffer.alloc(request.outputBytes ?? 0);
+      step('C_SignInit', () => lib.C_SignInit(session, mechanism, key));
+      return { output: sync ? step('C_Sign', () => lib.C_Sign(session, input, out)) : await stepAsync('C_Sign', () => lib.C_SignAsync(session, input, out)) };
+    }
+    case 'verify': {
+      const signature = buf(request.signature ?? new Uint8Array(0));
+      step('C_VerifyInit', () => lib.C_VerifyInit(session, mechanism, key));
+      return { verified: sync ? step('C_Verify', () => lib.C_Verify(session, input, signature)) : await stepAsync('C_Verify', () => lib.C_VerifyAsync(session, input, signature)) };
+    }
+  }
+}
+
+/** A worker's job: `execute`, with a failure answered as data for the main thread. */
+async function runJob(lib: pkcs11js.PKCS11, job: OffloadJob, calls: OffloadCalls): Promise<OffloadResult> {
+  try {
+    return { id: job.id, ...(await execute(lib, job, calls)) };
+  } catch (err) {
+    return { id: job.id, failure: failureOf(err) };
   }
 }
 

@@ -20,6 +20,17 @@ export interface OffloadJob {
   readonly signature?: Uint8Array;
 }
 
+/** A job as a caller hands it over (the offload numbers it). */
+export type OffloadRequest = Omit<OffloadJob, 'id'>;
+
+/** What an operation answers (Buffers on the receiving side); failures are thrown or rejected instead. */
+export interface OffloadOutcome {
+  readonly output?: Buffer;
+  /** AES-GCM encrypt: the IV after the call (an HSM that generates it writes it back). */
+  readonly iv?: Buffer;
+  readonly verified?: boolean;
+}
+
 /** A PKCS#11 (or other) failure, as much of it as can cross the thread boundary; never data. */
 export interface OffloadFailure {
   readonly name: string;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
-import type { FromWorker, OffloadCalls, OffloadFailure, OffloadJob, OffloadResult, ToWorker } from './offload.protocol';
+import type { FromWorker, OffloadCalls, OffloadFailure, OffloadJob, OffloadOutcome, OffloadRequest, OffloadResult, ToWorker } from './offload.protocol';
 
 /** How many worker threads, and how they make the operation call. */
 export interface Pkcs11OffloadOptions {
@@ -18,16 +18,6 @@ export interface Pkcs11OffloadOptions {
   readonly calls: OffloadCalls;
   /** Told when a worker stops unexpectedly (for the operator's log); `restarted` false when it never came up. */
   readonly onWorkerLost?: (why: string, restarted: boolean) => void;
-}
-
-/** A job as a caller hands it over (the offload numbers it). */
-export type OffloadRequest = Omit<OffloadJob, 'id'>;
-
-/** What a job answers (as Buffers over the moved memory); failures arrive as a rejection instead. */
-export interface OffloadOutcome {
-  readonly output?: Buffer;
-  readonly iv?: Buffer;
-  readonly verified?: boolean;
 }
 
 interface Waiting {
@@ -83,9 +73,9 @@ export class Pkcs11Offload {
     await Promise.all(this.threads.map((t) => t.started));
   }
 
-  /** For status and metrics: workers running, jobs not answered yet, messages and jobs sent so far. */
-  stats(): { workers: number; outstanding: number; messages: number; jobs: number } {
-    return { workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent };
+  /** For status and metrics: the call style, workers running, jobs not answered yet, messages and jobs sent so far. */
+  stats(): { calls: OffloadCalls; workers: number; outstanding: number; messages: number; jobs: number } {
+    return { calls: this.options.calls, workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent };
   }
 
   /**
