@@ -21,6 +21,13 @@ if [ "$major" -lt 20 ]; then
   exit 1
 fi
 
+# One install at a time: `npm run infra:up` and a build started beside it both get here, and
+# two npm installs into one node_modules corrupt it (seen: ENOTEMPTY, then dangling .bin links).
+# The second waits for the first and then finds the dependencies up to date.
+mkdir -p .cache
+exec 9>.cache/node-deps.lock
+flock 9
+
 marker=node_modules/.package-lock.json
 if [ -f "$marker" ] && [ "$marker" -nt package-lock.json ]; then
   echo "[setup] npm dependencies up to date"
