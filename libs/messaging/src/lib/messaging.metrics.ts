@@ -14,6 +14,7 @@ function gauge<L extends string>(registry: Registry, name: string, help: string,
  */
 export class MessagingMetrics {
   readonly published: Counter<'topic'>;
+  readonly producerRenewals: Counter<never>;
   readonly consumed: Counter<'topic' | 'group' | 'outcome'>;
   readonly deadLettered: Counter<'topic' | 'group' | 'reason'>;
   readonly outboxBacklog: Gauge<'schema'>;
@@ -21,6 +22,12 @@ export class MessagingMetrics {
 
   constructor(registry: Registry) {
     this.published = counter(registry, 'keyfleet_messages_published_total', 'Messages acknowledged by Kafka.', ['topic']);
+    this.producerRenewals = counter(
+      registry,
+      'keyfleet_producer_renewals_total',
+      'Kafka producers replaced by a new one (new producer id) after the broker lost track of the old one\'s sequence numbers.',
+      [],
+    );
     this.consumed = counter(
       registry,
       'keyfleet_messages_consumed_total',

@@ -23,26 +23,51 @@ export interface MessagePublisherOptions {
 const COMPRESSION = { gzip: CompressionTypes.GZIP, none: CompressionTypes.None } as const;
 
 /**
+ * Broker answers meaning that the producer's sequence numbers no longer match what the broker
+ * holds for its producer id. kafkajs (2.2) never recovers from them by itself: it takes back
+ * the sequence numbers of every partition of a failed produce request, also those the broker
+ * had appended, so after a partial failure (one partition's leader moving while the broker
+ * restarts) each later send is refused. Only a new producer id starts over.
+ */
+const PRODUCER_STATE_LOST: ReadonlySet<string> = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+/** True when `err` or one of its causes (kafkajs wraps them) is one of PRODUCER_STATE_LOST. */
+export function lostProducerState(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && PRODUCER_STATE_LOST.has(type)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
  * Idempotent Kafka producer: acks from all in-sync replicas, one request in flight per
  * broker (so retries cannot reorder an aggregate's records), gzip compression unless told otherwise.
+ * When the broker no longer accepts the producer's sequence numbers, the next publish first
+ * replaces the producer with a new one (a new producer id): the failed batch's records are
+ * then sent again by the caller, at least once, and consumers drop duplicates by message id.
  */
 export class MessagePublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly compression: CompressionTypes;
   private connected = false;
+  private stale = false;
+  private renewal: Promise<void> | undefined;
 
   constructor(
-    kafka: Pick<Kafka, 'producer'>,
+    private readonly kafka: Pick<Kafka, 'producer'>,
     private readonly metrics: MessagingMetrics,
     options: MessagePublisherOptions = {},
   ) {
     this.compression = COMPRESSION[options.compression ?? 'gzip'];
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = this.createProducer();
   }
 
   async connect(): Promise<void> {
@@ -54,6 +79,7 @@ export class MessagePublisher {
   async disconnect(): Promise<void> {
     if (!this.connected) return;
     this.connected = false;
+    await this.renewal?.catch(() => undefined);
     await this.producer.disconnect();
   }
 
@@ -67,6 +93,7 @@ export class MessagePublisher {
     if (!this.connected) {
       throw new MessagingException(MessagingExceptionCode.NotRunning, 'publisher is not connected');
     }
+    if (this.stale || this.renewal) await (this.renewal ??= this.renewProducer().finally(() => (this.renewal = undefined)));
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const record of records) {
       const list = byTopic.get(record.topic) ?? [];
@@ -83,10 +110,36 @@ export class MessagePublisher {
         })),
       });
     } catch (err) {
+      if (lostProducerState(err)) this.stale = true;
       throw new MessagingException(MessagingExceptionCode.PublishFailed, `publishing ${records.length} records failed`, {
         cause: err,
       });
     }
     for (const [topic, list] of byTopic) this.metrics.published.inc({ topic }, list.length);
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  /** Disconnects the producer whose state the broker lost and connects a new one in its place. */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.stale = false;
+    this.metrics.producerRenewals.inc();
+    await old.disconnect().catch(() => undefined);
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      // Tried again, with yet another producer, by the next publish.
+      this.stale = true;
+      throw new MessagingException(MessagingExceptionCode.PublishFailed, 'connecting a new producer failed', { cause: err });
+    }
   }
 }

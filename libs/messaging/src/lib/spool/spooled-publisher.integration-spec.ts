@@ -18,10 +18,11 @@ const kafkaScript = join(__dirname, '../../../../../tools/infra/kafka.sh');
 const run = promisify(execFile);
 const TOTAL = 2_000;
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/** Polls `condition`; on time-out the error carries `state()`, what the test knew then. */
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000, state?: () => Promise<string>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${state ? ` (${await state()})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -112,7 +113,10 @@ describe('SpooledPublisher against real Kafka', () => {
     }
     await submit(1_600, TOTAL);
 
-    await waitFor('the spool to drain', async () => sut.spooled === 0 && (await spoolLines()) === 0, 60_000);
+    const state = async () =>
+      `spooled ${sut.spooled}, published ${await published()}, publish failures ${await metric('keyfleet_spool_failures_total', { kind: 'publish' })}, ` +
+      `producer renewals ${await metric('keyfleet_producer_renewals_total')}`;
+    await waitFor('the spool to drain', async () => sut.spooled === 0 && (await spoolLines()) === 0, 60_000, state);
     expect(await published()).toBeGreaterThanOrEqual(TOTAL);
     const ids = await readIds(kafka, `${prefix}check-${Date.now()}`, topic, TOTAL);
     expect(ids.size).toBe(TOTAL);
