@@ -200,6 +200,7 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, off
   offloadGauge('gateway_pkcs11_worker_jobs_outstanding', 'PKCS#11 operations handed to worker threads and not answered yet', (s) => s.outstanding);
   offloadGauge('gateway_pkcs11_worker_jobs', 'PKCS#11 operations handed to worker threads since start', (s) => s.jobs);
   offloadGauge('gateway_pkcs11_worker_messages', 'Messages that carried them (jobs per message: how many one event-loop turn coalesced)', (s) => s.messages);
+  offloadGauge('gateway_pkcs11_worker_replies', 'Messages of results from the worker threads (more than messages: workers answered part of a message early)', (s) => s.replies);
 }
 
 /** Reads a PEM file of the TLS folder. */

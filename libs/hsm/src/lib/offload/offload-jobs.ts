@@ -88,6 +88,9 @@ export async function execute(lib: pkcs11js.PKCS11, request: OffloadRequest, cal
   }
 }
 
+/** How long a worker with sync calls works on a message's jobs before it answers those done (ms). */
+export const REPLY_EVERY_MS = 0.25;
+
 /** A worker's job: `execute`, with a failure answered as data for the main thread. */
 async function runJob(lib: pkcs11js.PKCS11, job: OffloadJob, calls: OffloadCalls): Promise<OffloadResult> {
   try {
@@ -121,18 +124,40 @@ export class WorkerLibraries {
     this.loaded.delete(path);
   }
 
-  /** Runs a message's jobs; a library that cannot be loaded fails its jobs, not the worker. */
-  run(jobs: readonly OffloadJob[], calls: OffloadCalls): Promise<OffloadResult[]> {
-    return Promise.all(
-      jobs.map((job) => {
-        let lib: pkcs11js.PKCS11;
-        try {
-          lib = this.get(job.library);
-        } catch (err) {
-          return Promise.resolve({ id: job.id, failure: failureOf(err) });
-        }
-        return runJob(lib, job, calls);
-      }),
-    );
+  /**
+   * Runs a message's jobs and hands their results to `reply`; a library that cannot be loaded
+   * fails its jobs, not the worker. With `sync` calls the jobs run one after another, and the
+   * results so far go out whenever `replyEveryMs` has passed since the last reply: the main
+   * thread then frees their sessions and sends the next jobs while this thread still works,
+   * instead of both taking turns (measured: a third of the CPUs idle with one reply per
+   * message). With `async` calls all jobs are in flight at once and answered together.
+   * Resolves once every result was handed over.
+   */
+  async run(jobs: readonly OffloadJob[], calls: OffloadCalls, reply: (results: OffloadResult[]) => void, replyEveryMs = REPLY_EVERY_MS, now = () => performance.now()): Promise<void> {
+    if (calls === 'async') {
+      reply(await Promise.all(jobs.map((job) => this.runOne(job, calls))));
+      return;
+    }
+    let results: OffloadResult[] = [];
+    let since = now();
+    for (const job of jobs) {
+      results.push(await this.runOne(job, calls));
+      if (results.length < jobs.length && now() - since >= replyEveryMs) {
+        reply(results);
+        results = [];
+        since = now();
+      }
+    }
+    if (results.length > 0) reply(results);
+  }
+
+  private runOne(job: OffloadJob, calls: OffloadCalls): Promise<OffloadResult> {
+    let lib: pkcs11js.PKCS11;
+    try {
+      lib = this.get(job.library);
+    } catch (err) {
+      return Promise.resolve({ id: job.id, failure: failureOf(err) });
+    }
+    return runJob(lib, job, calls);
   }
 }

@@ -53,10 +53,17 @@ export interface OffloadResult {
 /** Main thread to worker. `forget`: the library is being finalised; drop the worker's handle to it. */
 export type ToWorker = { readonly type: 'jobs'; readonly jobs: readonly OffloadJob[] } | { readonly type: 'forget'; readonly library: string };
 
-/** Worker to main thread: the results of one `jobs` message (one message, once all are done). */
+/** Worker to main thread: results of a `jobs` message, all or those done so far (a message's jobs may be answered in several). */
 export interface FromWorker {
   readonly results: readonly OffloadResult[];
 }
 
 /** How a worker runs the operation after its `C_*Init`: on its own thread, or on libuv's pool. */
 export type OffloadCalls = 'sync' | 'async';
+
+/** A worker's `workerData`. */
+export interface WorkerSettings {
+  readonly calls: OffloadCalls;
+  /** With sync calls, the ms of work after which the results so far are answered. */
+  readonly replyEveryMs: number;
+}

@@ -69,6 +69,21 @@ describe(`${Pkcs11Offload.name} against SoftHSM2`, () => {
     expect(after.outstanding).toBe(0);
   });
 
+  it('answers part of a message early when told to: with replyEveryMs 0 every job comes back on its own', async () => {
+    const eager = Pkcs11Offload.start({ workers: 1, calls: 'sync', replyEveryMs: 0 });
+    try {
+      await eager.ready();
+      const plaintexts = sessions.map((_, i) => Buffer.from(`early ${i}`));
+
+      const outputs = await Promise.all(sessions.map((session, i) => eager.run(encryptJob(session, Buffer.alloc(12, 40 + i), plaintexts[i] as Buffer))));
+
+      expect(eager.stats()).toMatchObject({ messages: 1, jobs: 8, replies: 8, outstanding: 0 });
+      outputs.forEach((o, i) => expect(o.output?.equals(aesGcmEncrypt(module.lib, sessions[0] as Buffer, key, plaintexts[i] as Buffer, Buffer.alloc(12, 40 + i)))).toBe(true));
+    } finally {
+      await eager.close();
+    }
+  });
+
   it('rejects a PKCS#11 failure as the Pkcs11Error the call made, naming the function that failed', async () => {
     const closed = module.lib.C_OpenSession(slotOf(module.lib, token.label), RW);
     module.lib.C_CloseSession(closed);

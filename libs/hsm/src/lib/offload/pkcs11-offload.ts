@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
-import type { FromWorker, OffloadCalls, OffloadFailure, OffloadJob, OffloadOutcome, OffloadRequest, OffloadResult, ToWorker } from './offload.protocol';
+import { REPLY_EVERY_MS } from './offload-jobs';
+import type { FromWorker, OffloadCalls, OffloadFailure, OffloadJob, OffloadOutcome, OffloadRequest, OffloadResult, ToWorker, WorkerSettings } from './offload.protocol';
 
 /** How many worker threads, and how they make the operation call. */
 export interface Pkcs11OffloadOptions {
@@ -16,6 +17,11 @@ export interface Pkcs11OffloadOptions {
    * operations in flight per worker.
    */
   readonly calls: OffloadCalls;
+  /**
+   * With sync calls, how long a worker works on a message's jobs before it answers those done,
+   * in ms. Default `REPLY_EVERY_MS` (0.25); 0 answers every job on its own.
+   */
+  readonly replyEveryMs?: number;
   /** Told when a worker stops unexpectedly (for the operator's log); `restarted` false when it never came up. */
   readonly onWorkerLost?: (why: string, restarted: boolean) => void;
 }
@@ -44,14 +50,20 @@ interface Thread {
  * sessions and object handles; sessions are still borrowed from and returned to the
  * `SessionPool` on the main thread, which keeps logins, session replacement and fault
  * injection where they were. The jobs submitted in one turn of the event loop go to a worker as
- * one message (each job to the worker with the least outstanding work), and come back as one.
+ * one message (each job to the worker with the least outstanding work); with sync calls their
+ * results come back every quarter millisecond of work (`REPLY_EVERY_MS`), so that sessions
+ * return to the pool and the next jobs leave while the worker is still busy.
  */
 export class Pkcs11Offload {
   private readonly threads: Thread[] = [];
   private nextId = 0;
   private closed = false;
-  /** Messages with jobs sent to workers, and the jobs in them (jobs / messages: how well a turn's work is coalesced). */
-  private sent = { messages: 0, jobs: 0 };
+  /**
+   * Messages with jobs sent to workers, the jobs in them (jobs / messages: how well a turn's work
+   * is coalesced) and the messages of results that came back (replies / messages: how often a
+   * worker answered part of a message early).
+   */
+  private sent = { messages: 0, jobs: 0, replies: 0 };
 
   private constructor(private readonly options: Pkcs11OffloadOptions) {
     for (let i = 0; i < options.workers; i += 1) this.threads.push(this.spawn());
@@ -73,8 +85,8 @@ export class Pkcs11Offload {
     await Promise.all(this.threads.map((t) => t.started));
   }
 
-  /** For status and metrics: the call style, workers running, jobs not answered yet, messages and jobs sent so far. */
-  stats(): { calls: OffloadCalls; workers: number; outstanding: number; messages: number; jobs: number } {
+  /** For status and metrics: the call style, workers running, jobs not answered yet, messages and jobs sent and replies received so far. */
+  stats(): { calls: OffloadCalls; workers: number; outstanding: number; messages: number; jobs: number; replies: number } {
     return { calls: this.options.calls, workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent };
   }
 
@@ -136,7 +148,8 @@ export class Pkcs11Offload {
 
   private spawn(): Thread {
     const entry = workerEntry();
-    const worker = new Worker(entry.file, { workerData: { calls: this.options.calls }, ...(entry.execArgv ? { execArgv: entry.execArgv } : {}) });
+    const workerData: WorkerSettings = { calls: this.options.calls, replyEveryMs: this.options.replyEveryMs ?? REPLY_EVERY_MS };
+    const worker = new Worker(entry.file, { workerData, ...(entry.execArgv ? { execArgv: entry.execArgv } : {}) });
     let started!: { resolve(): void; reject(err: Error): void };
     const startedPromise = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
     // Observed here so that a worker lost before anyone awaits ready() is no unhandled rejection.
@@ -147,6 +160,7 @@ export class Pkcs11Offload {
       started.resolve();
     });
     worker.on('message', (message: FromWorker) => {
+      this.sent.replies += 1;
       for (const result of message.results) this.settle(thread, result);
     });
     const lost = (why: string) => {

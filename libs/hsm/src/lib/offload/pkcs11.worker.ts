@@ -1,12 +1,13 @@
 // The program of a PKCS#11 worker thread (started by `Pkcs11Offload`): runs the jobs of each
-// message and answers them in one message, moving (not copying) the output buffers.
+// message and answers them in one or a few messages (WorkerLibraries.run), moving (not copying)
+// the output buffers.
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerLibraries } from './offload-jobs';
-import type { FromWorker, OffloadCalls, ToWorker } from './offload.protocol';
+import type { FromWorker, ToWorker, WorkerSettings } from './offload.protocol';
 
 const port = parentPort;
 if (!port) throw new Error('pkcs11.worker runs only as a worker thread');
-const { calls } = workerData as { calls: OffloadCalls };
+const { calls, replyEveryMs } = workerData as WorkerSettings;
 const libraries = new WorkerLibraries();
 
 port.on('message', (message: ToWorker) => {
@@ -14,10 +15,10 @@ port.on('message', (message: ToWorker) => {
     libraries.forget(message.library);
     return;
   }
-  void libraries.run(message.jobs, calls).then((results) => {
+  void libraries.run(message.jobs, calls, (results) => {
     // A Set: an ArrayBuffer listed twice cannot be transferred.
     const transfer = new Set(results.flatMap((r) => (r.output ? [r.output.buffer] : [])));
     const reply: FromWorker = { results };
     port.postMessage(reply, [...transfer]);
-  });
+  }, replyEveryMs);
 });
