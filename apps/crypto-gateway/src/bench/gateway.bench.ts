@@ -40,7 +40,12 @@ type Measured<T> = T & { readonly cpu: CpuShares };
 
 interface OperationResult {
   readonly operation: string;
+  /** The baseline run before the gateway's runs of this operation (its CPU figures are the report's). */
   readonly baseline: Measured<LoadResult>;
+  /** The same baseline again after them: with `baseline`, it shows how much the machine drifted meanwhile. */
+  readonly baselineAfter: Measured<LoadResult>;
+  /** The mean of the two baseline runs: what the ratios divide by. */
+  readonly baselineOpsPerSecond: number;
   readonly gateway: Measured<GhzResult>;
   readonly ratio: number;
   readonly atSeventyPercent: Measured<GhzResult>;
@@ -165,7 +170,10 @@ async function main(): Promise<void> {
     const only = process.env['BENCH_ONLY'];
     for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       process.stdout.write(`[bench] ${c.name}: baseline... `);
-      const baseline = await withCpu(() => closedLoop(CONCURRENCY, SECONDS, (w) => direct.run(w, c.direct, c.input), WARMUP_SECONDS));
+      // The baseline brackets the gateway's runs (before and after them) and the ratios use the mean of
+      // the two: on a shared VM the machine's speed drifts by tens of per cent within minutes.
+      const baselineRun = () => withCpu(() => closedLoop(CONCURRENCY, SECONDS, (w) => direct.run(w, c.direct, c.input), WARMUP_SECONDS));
+      const baseline = await baselineRun();
       process.stdout.write(`${baseline.opsPerSecond.toFixed(0)}/s; gateway (ghz)... `);
       const gw = await measured({ method: c.method, data: c.data, concurrency: CONCURRENCY });
       process.stdout.write(`${gw.opsPerSecond.toFixed(0)}/s (${gw.errors} errors); 70% load... `);
@@ -177,15 +185,29 @@ async function main(): Promise<void> {
         latencyCurve.push({ ...run, shareOfPeak });
         gatewayOps += run.ops;
       }
-      let batch: OperationResult['batch'];
+      let batchRun: Measured<GhzResult> | undefined;
       if (c.batch) {
         const items = Array.from({ length: BATCH_ITEMS }, () => c.data);
-        const run = await measured({ method: c.batch, data: { items }, concurrency: CONCURRENCY / 8 }, BATCH_ITEMS);
-        batch = { ...run, itemsPerSecond: run.opsPerSecond * BATCH_ITEMS, ratio: (run.opsPerSecond * BATCH_ITEMS) / baseline.opsPerSecond };
-        gatewayOps += run.ops * BATCH_ITEMS;
+        batchRun = await measured({ method: c.batch, data: { items }, concurrency: CONCURRENCY / 8 }, BATCH_ITEMS);
+        gatewayOps += batchRun.ops * BATCH_ITEMS;
       }
-      console.log(`p99 ${seventy.p99Ms.toFixed(2)} ms (${seventy.opsPerSecond.toFixed(0)}/s)${batch ? `; batch ${batch.itemsPerSecond.toFixed(0)} items/s` : ''}`);
-      results.push({ operation: c.name, baseline, gateway: gw, ratio: gw.opsPerSecond / baseline.opsPerSecond, atSeventyPercent: seventy, latencyCurve, ...(batch ? { batch } : {}) });
+      const baselineAfter = await baselineRun();
+      const baselineOpsPerSecond = (baseline.opsPerSecond + baselineAfter.opsPerSecond) / 2;
+      const batch = batchRun && { ...batchRun, itemsPerSecond: batchRun.opsPerSecond * BATCH_ITEMS, ratio: (batchRun.opsPerSecond * BATCH_ITEMS) / baselineOpsPerSecond };
+      console.log(
+        `p99 ${seventy.p99Ms.toFixed(2)} ms (${seventy.opsPerSecond.toFixed(0)}/s)${batch ? `; batch ${batch.itemsPerSecond.toFixed(0)} items/s` : ''}; baseline again ${baselineAfter.opsPerSecond.toFixed(0)}/s`,
+      );
+      results.push({
+        operation: c.name,
+        baseline,
+        baselineAfter,
+        baselineOpsPerSecond,
+        gateway: gw,
+        ratio: gw.opsPerSecond / baselineOpsPerSecond,
+        atSeventyPercent: seventy,
+        latencyCurve,
+        ...(batch ? { batch } : {}),
+      });
     }
     const logins = (await metric(url, 'keyfleet_gateway_pkcs11_logins')) - loginsBefore;
     const searches = (await metric(url, 'keyfleet_gateway_pkcs11_object_searches')) - searchesBefore;
@@ -226,7 +248,7 @@ async function main(): Promise<void> {
       results,
       grpcCeiling: ceiling,
       grpcCeilingCurve: ceilingCurve,
-      unaryBounds: results.map((x) => ({ operation: x.operation, ...unaryBound(x.baseline, ceiling, cpus().length) })),
+      unaryBounds: results.map((x) => ({ operation: x.operation, ...unaryBound(x.baseline, x.baselineOpsPerSecond, ceiling, cpus().length) })),
       perHundredThousand: { logins: (logins * 100_000) / gatewayOps, objectSearches: (searches * 100_000) / gatewayOps, gatewayOps, totalLogins: logins, totalObjectSearches: searches },
       ...(resilience ? { resilience } : {}),
     };
@@ -290,11 +312,16 @@ async function resilienceRun(target: GhzTarget, url: string, pki: string, encryp
  * baseline's CPU per operation, which includes its small closed-loop overhead, plus the echo
  * server's and ghz's CPU per call), whichever is lower.
  */
-function unaryBound(baseline: Measured<LoadResult>, ceiling: Measured<GhzResult>, machineCpus: number): { opsPerSecond: number; ratio: number; boundBy: 'gRPC ceiling' | 'CPU' } {
+function unaryBound(
+  baseline: Measured<LoadResult>,
+  baselineOpsPerSecond: number,
+  ceiling: Measured<GhzResult>,
+  machineCpus: number,
+): { opsPerSecond: number; ratio: number; boundBy: 'gRPC ceiling' | 'CPU' } {
   const cpuPerOperation = baseline.cpu.bench / baseline.opsPerSecond + (ceiling.cpu.bench + ceiling.cpu.loadGenerator) / ceiling.opsPerSecond;
   const byCpu = machineCpus / cpuPerOperation;
   const opsPerSecond = Math.min(ceiling.opsPerSecond, byCpu);
-  return { opsPerSecond, ratio: opsPerSecond / baseline.opsPerSecond, boundBy: byCpu < ceiling.opsPerSecond ? 'CPU' : 'gRPC ceiling' };
+  return { opsPerSecond, ratio: opsPerSecond / baselineOpsPerSecond, boundBy: byCpu < ceiling.opsPerSecond ? 'CPU' : 'gRPC ceiling' };
 }
 
 function markdown(r: {
@@ -314,14 +341,14 @@ function markdown(r: {
     `# crypto-gateway benchmark (${r.when})`,
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
-    `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}.`,
+    `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}, once before the gateway's runs of the operation and once after them; ratios divide by the mean of the two.`,
     `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}.`,
     '',
-    '| operation | baseline ops/s | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
+    '| operation | baseline ops/s (before / after) | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.results.map(
       (x) =>
-        `| ${x.operation} | ${f(x.baseline.opsPerSecond)} | ${f(x.gateway.opsPerSecond)} | ${f(x.ratio, 2)} | ${f(x.gateway.p50Ms, 2)} / ${f(x.gateway.p99Ms, 2)} | ${f(x.atSeventyPercent.p99Ms, 2)} | ${x.batch ? `${f(x.batch.itemsPerSecond)} (${f(x.batch.ratio, 2)})` : '-'} |`,
+        `| ${x.operation} | ${f(x.baselineOpsPerSecond)} (${f(x.baseline.opsPerSecond)} / ${f(x.baselineAfter.opsPerSecond)}) | ${f(x.gateway.opsPerSecond)} | ${f(x.ratio, 2)} | ${f(x.gateway.p50Ms, 2)} / ${f(x.gateway.p99Ms, 2)} | ${f(x.atSeventyPercent.p99Ms, 2)} | ${x.batch ? `${f(x.batch.itemsPerSecond)} (${f(x.batch.ratio, 2)})` : '-'} |`,
     ),
     '',
     `gRPC ceiling, measured by ${GENERATORS.ceiling}: ${f(r.grpcCeiling.opsPerSecond)} calls/s, p50 / p99 ${f(r.grpcCeiling.p50Ms, 2)} / ${f(r.grpcCeiling.p99Ms, 2)} ms (CPUs: server ${f(r.grpcCeiling.cpu.bench, 2)}, ghz ${f(r.grpcCeiling.cpu.loadGenerator, 2)}, idle ${f(r.grpcCeiling.cpu.idle, 2)}). No unary figure of the gateway can pass it, nor what the machine's CPUs allow when each call costs what the baseline spends on the operation plus what the echo server and ghz spend on a call: the most a gateway that added nothing to grpc-js could reach here, as calls/s (ratio to the baseline): ${r.unaryBounds.map((x) => `${x.operation} ${f(x.opsPerSecond)} (${f(x.ratio, 2)}, bound by ${x.boundBy})`).join('; ')}.`,
