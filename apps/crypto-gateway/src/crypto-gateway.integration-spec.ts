@@ -306,24 +306,36 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
 
   it('writes one audit record per operation, never with data, and spools them while Kafka is down', async () => {
     const kafka = new Kafka({ clientId: 'it-gw-audit', brokers, logLevel: logLevel.NOTHING });
-    const seen: { id: string; operation: string; outcome: string }[] = [];
-    const raw: string[] = [];
-    const consumer = kafka.consumer({ groupId: `${prefix}audit-${randomBytes(3).toString('hex')}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${prefix}${Topics.CryptoOps}`, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        raw.push(message.value?.toString('base64') ?? '');
-        const decoded = decodeMessage(message.value ?? Buffer.alloc(0));
-        if (decoded.ok) seen.push({ id: decoded.message.id, ...(decoded.message.data as { operation: string; outcome: string }) });
-      },
-    });
-    const settled = async () => {
-      const n = seen.length;
-      await new Promise((r) => setTimeout(r, 2000));
-      return seen.length === n;
+    /**
+     * Reads the audit topic from the beginning with a group of its own. A reader never lives
+     * across the broker's restart: a kafkajs consumer that crashed while the broker was away
+     * restarts itself later, also after its disconnect, and would keep the test process alive.
+     */
+    const reader = async () => {
+      const seen: { id: string; operation: string; outcome: string }[] = [];
+      const raw: string[] = [];
+      const consumer = kafka.consumer({ groupId: `${prefix}audit-${randomBytes(3).toString('hex')}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic: `${prefix}${Topics.CryptoOps}`, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          raw.push(message.value?.toString('base64') ?? '');
+          const decoded = decodeMessage(message.value ?? Buffer.alloc(0));
+          if (decoded.ok) seen.push({ id: decoded.message.id, ...(decoded.message.data as { operation: string; outcome: string }) });
+        },
+      });
+      const settled = async () => {
+        const n = seen.length;
+        await new Promise((r) => setTimeout(r, 2000));
+        return seen.length === n;
+      };
+      return { seen, raw, settled, stop: () => consumer.disconnect() };
     };
+
+    const before = await reader();
+    const earlier = new Set<string>();
     try {
+      const { seen, raw, settled } = before;
       await waitFor('earlier records delivered', async () => seen.length > 0 && (await settled()), 60_000);
       const start = seen.length;
       const secret = randomBytes(16);
@@ -341,22 +353,28 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
         .describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: `${prefix}${Topics.CryptoOps}`, configNames: ['compression.type'] }] })
         .finally(() => admin.disconnect());
       expect(described.resources[0]?.configEntries.map((e) => [e.configName, e.configValue])).toEqual([['compression.type', 'gzip']]);
+      for (const r of seen) earlier.add(r.id);
+    } finally {
+      await before.stop();
+    }
 
-      const outage = seen.length;
-      execFileSync('bash', [kafkaScript, 'stop'], { stdio: 'ignore' });
-      try {
-        // Operations go on while Kafka is away: their records wait in the spool.
-        const results = await Promise.all(Array.from({ length: 25 }, () => encrypt(app)));
-        expect(results).toHaveLength(25);
-      } finally {
-        execFileSync('bash', [kafkaScript, 'start'], { stdio: 'ignore' });
-      }
-      const spooled = () => new Set(seen.slice(outage).filter((r) => r.operation === 'encrypt' && r.outcome === 'ok').map((r) => r.id)).size;
+    execFileSync('bash', [kafkaScript, 'stop'], { stdio: 'ignore' });
+    try {
+      // Operations go on while Kafka is away: their records wait in the spool.
+      const results = await Promise.all(Array.from({ length: 25 }, () => encrypt(app)));
+      expect(results).toHaveLength(25);
+    } finally {
+      execFileSync('bash', [kafkaScript, 'start'], { stdio: 'ignore' });
+    }
+
+    const after = await reader();
+    try {
+      const spooled = () => new Set(after.seen.filter((r) => !earlier.has(r.id) && r.operation === 'encrypt' && r.outcome === 'ok').map((r) => r.id)).size;
       await waitFor('the 25 spooled records', () => Promise.resolve(spooled() >= 25), 120_000);
-      await settled();
+      await after.settled();
       expect(spooled()).toBe(25);
     } finally {
-      await consumer.disconnect();
+      await after.stop();
     }
   }, 180_000);
 });
