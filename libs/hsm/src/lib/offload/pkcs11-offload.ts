@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as pkcs11js from 'pkcs11js';
 import { HsmException, HsmExceptionCode } from '../hsm.exception';
+import { packJobs } from './offload-arena';
 import { REPLY_EVERY_MS } from './offload-jobs';
 import type { FromWorker, OffloadCalls, OffloadFailure, OffloadJob, OffloadOutcome, OffloadRequest, OffloadResult, ToWorker, WorkerSettings } from './offload.protocol';
 
@@ -135,9 +136,10 @@ export class Pkcs11Offload {
     const jobs = thread.pending;
     thread.pending = [];
     if (jobs.length === 0) return;
-    const message: ToWorker = { type: 'jobs', jobs };
     try {
-      thread.worker.postMessage(message);
+      const { jobs: packed, arena } = packJobs(jobs);
+      const message: ToWorker = { type: 'jobs', jobs: packed };
+      thread.worker.postMessage(message, [arena]);
       this.sent.messages += 1;
       this.sent.jobs += jobs.length;
     } catch (err) {
