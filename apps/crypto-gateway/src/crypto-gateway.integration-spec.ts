@@ -116,6 +116,12 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(after).toMatchObject({ calls: 'sync', workers: 2, outstanding: 0 });
     expect(after.jobs - before.jobs).toBeGreaterThanOrEqual(40);
     expect(after.messages).toBeLessThanOrEqual(after.jobs);
+    // How busy the threads were, for operators: both event loops' busy time grows with the work.
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const gauge = (name: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${name}{`))?.split(' ').pop() ?? Number.NaN);
+    expect(gauge('keyfleet_gateway_pkcs11_worker_busy_seconds')).toBeGreaterThan(0);
+    expect(gauge('keyfleet_gateway_event_loop_busy_seconds')).toBeGreaterThan(0);
+    expect(gauge('keyfleet_gateway_pkcs11_worker_replies')).toBeGreaterThanOrEqual(after.messages);
   });
 
   it('still decrypts a ciphertext of an older key version', async () => {

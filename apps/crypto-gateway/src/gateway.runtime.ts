@@ -22,6 +22,7 @@ import { DirectoryStore } from './keys/directory-store';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
 import type { Pkcs11WorkerStatus } from './gateway.tokens';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Everything the gateway runs, built from its configuration: key directory, one cluster
@@ -187,6 +188,13 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, off
   gauge('gateway_pkcs11_sessions_open', 'PKCS#11 sessions open in the cluster pool', (c) => c.counters.openSessions);
   gauge('gateway_pkcs11_sessions_max', 'Most PKCS#11 sessions open at once in the cluster pool', (c) => c.counters.maxOpenSessions);
   gauge('gateway_inflight', 'Operations in flight on the cluster (bulkhead)', (c) => c.bulkhead.inFlight);
+  metrics.gauge({
+    name: 'gateway_event_loop_busy_seconds',
+    help: 'Time the JavaScript main thread was busy since start (its rate: the share of time the event loop was active)',
+    collect() {
+      this.set(performance.eventLoopUtilization().active / 1000);
+    },
+  });
   if (!offload) return;
   const offloadGauge = (name: string, help: string, read: (stats: ReturnType<Pkcs11Offload['stats']>) => number) =>
     metrics.gauge({
@@ -200,6 +208,7 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, off
   offloadGauge('gateway_pkcs11_worker_jobs_outstanding', 'PKCS#11 operations handed to worker threads and not answered yet', (s) => s.outstanding);
   offloadGauge('gateway_pkcs11_worker_jobs', 'PKCS#11 operations handed to worker threads since start', (s) => s.jobs);
   offloadGauge('gateway_pkcs11_worker_messages', 'Messages that carried them (jobs per message: how many one event-loop turn coalesced)', (s) => s.messages);
+  offloadGauge('gateway_pkcs11_worker_busy_seconds', 'Time the worker threads were busy since start, all together (its rate per worker: how busy they are)', (s) => s.busyMs / 1000);
   offloadGauge('gateway_pkcs11_worker_replies', 'Messages of results from the worker threads (more than messages: workers answered part of a message early)', (s) => s.replies);
 }
 

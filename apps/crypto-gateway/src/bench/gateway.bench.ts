@@ -35,8 +35,13 @@ const GENERATORS = {
   ceiling: `ghz ${GHZ_VERSION} against a grpc-js server in the benchmark process that answers Encrypt at once (apps/crypto-gateway/src/bench/grpc-ceiling.bench.ts)`,
 } as const;
 
-/** A run's figures and where the CPU went meanwhile. */
-type Measured<T> = T & { readonly cpu: CpuShares };
+/**
+ * A run's figures, where the CPU went meanwhile, and how busy the gateway's JavaScript main
+ * thread and its PKCS#11 worker threads were (share of the run's time their event loops were
+ * active; the workers' averaged over them, null without workers; both absent for runs that do
+ * not use the gateway).
+ */
+type Measured<T> = T & { readonly cpu: CpuShares; readonly mainThreadBusy?: number; readonly pkcs11WorkersBusy?: number | null };
 
 interface OperationResult {
   readonly operation: string;
@@ -58,7 +63,7 @@ async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return text
     .split('\n')
-    .filter((line) => line.startsWith(`${name}{`))
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
@@ -151,10 +156,26 @@ async function main(): Promise<void> {
       { name: 'RSA-2048 PSS sign', direct: 'sign-rsa-pss', input: { label: 'statements/v1', data: kib }, method: 'Crypto/Sign', data: pss, batch: 'Crypto/SignBatch' },
       { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, method: 'Crypto/GenerateMac', data: { keyAlias: 'sessions', message: b64, macAlgorithm: 'HMAC_SHA_256' } },
     ];
+    const workers = await metric(url, 'keyfleet_gateway_pkcs11_workers');
+    const busySeconds = async () => ({
+      main: await metric(url, 'keyfleet_gateway_event_loop_busy_seconds'),
+      workers: await metric(url, 'keyfleet_gateway_pkcs11_worker_busy_seconds'),
+    });
     const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
+      const busyBefore = await busySeconds();
+      const started = performance.now();
       const before = cpuSnapshot(gateway.pid);
       const result = await run();
-      return { ...result, cpu: cpuShares(before, cpuSnapshot(gateway.pid)) };
+      const cpu = cpuShares(before, cpuSnapshot(gateway.pid));
+      const seconds = (performance.now() - started) / 1000;
+      const busyAfter = await busySeconds();
+      const share = (busy: number) => Number((busy / seconds).toFixed(2));
+      return {
+        ...result,
+        cpu,
+        mainThreadBusy: share(busyAfter.main - busyBefore.main),
+        pkcs11WorkersBusy: workers > 0 ? share((busyAfter.workers - busyBefore.workers) / workers) : null,
+      };
     };
     const loginsBefore = await metric(url, 'keyfleet_gateway_pkcs11_logins');
     const searchesBefore = await metric(url, 'keyfleet_gateway_pkcs11_object_searches');
@@ -361,14 +382,15 @@ function markdown(r: {
     ),
     `| gRPC ceiling (echo server) | ${r.grpcCeilingCurve.map(point).join(' | ')} |`,
     '',
-    'CPUs used on average (1 = one core) during the baseline run (the benchmark process; everything else) and the gateway peak run (the gateway, its JavaScript main thread in brackets; ghz; everything else, such as Kafka taking the audit records or other work on the machine; idle; taken by the hypervisor).',
+    'CPUs used on average (1 = one core) during the baseline run (the benchmark process; everything else) and during the gateway peak run and batch run: the gateway, its JavaScript main thread in brackets; ghz; everything else, such as Kafka taking the audit records or other work on the machine; idle; taken by the hypervisor. "Busy": the share of the run its event loop was active, for the main thread and for each PKCS#11 worker thread (main thread busy but using less CPU: it waited for a CPU).',
     '',
-    '| operation | baseline: process | other | gateway peak: gateway (main thread) | ghz | other | idle | steal |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.results.map(
-      (x) =>
-        `| ${x.operation} | ${f(x.baseline.cpu.bench, 2)} | ${f(x.baseline.cpu.other, 2)} | ${f(x.gateway.cpu.gateway, 2)} (${f(x.gateway.cpu.gatewayMainThread, 2)}) | ${f(x.gateway.cpu.loadGenerator, 2)} | ${f(x.gateway.cpu.other, 2)} | ${f(x.gateway.cpu.idle, 2)} | ${f(x.gateway.cpu.steal, 2)} |`,
-    ),
+    '| operation | baseline: process | other | gateway peak: gateway (main thread) | busy: main / workers | ghz | other | idle | steal | batch: gateway (main thread) | busy: main / workers | idle |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.results.map((x) => {
+      const busy = (m: Measured<object>) => `${m.mainThreadBusy === undefined ? '-' : f(m.mainThreadBusy, 2)} / ${m.pkcs11WorkersBusy === null || m.pkcs11WorkersBusy === undefined ? '-' : f(m.pkcs11WorkersBusy, 2)}`;
+      const batch = x.batch ? `${f(x.batch.cpu.gateway, 2)} (${f(x.batch.cpu.gatewayMainThread, 2)}) | ${busy(x.batch)} | ${f(x.batch.cpu.idle, 2)}` : '- | - | -';
+      return `| ${x.operation} | ${f(x.baseline.cpu.bench, 2)} | ${f(x.baseline.cpu.other, 2)} | ${f(x.gateway.cpu.gateway, 2)} (${f(x.gateway.cpu.gatewayMainThread, 2)}) | ${busy(x.gateway)} | ${f(x.gateway.cpu.loadGenerator, 2)} | ${f(x.gateway.cpu.other, 2)} | ${f(x.gateway.cpu.idle, 2)} | ${f(x.gateway.cpu.steal, 2)} | ${batch} |`;
+    }),
     '',
     `Per 100,000 gateway operations: ${f(r.perHundredThousand.logins, 2)} logins, ${f(r.perHundredThousand.objectSearches, 2)} object searches (${r.perHundredThousand.gatewayOps} operations).`,
     '',

@@ -77,7 +77,12 @@ describe(`${Pkcs11Offload.name} against SoftHSM2`, () => {
 
       const outputs = await Promise.all(sessions.map((session, i) => eager.run(encryptJob(session, Buffer.alloc(12, 40 + i), plaintexts[i] as Buffer))));
 
-      expect(eager.stats()).toMatchObject({ messages: 1, jobs: 8, replies: 8, outstanding: 0 });
+      const stats = eager.stats();
+      expect(stats).toMatchObject({ messages: 1, jobs: 8, replies: 8, outstanding: 0 });
+      // Its busy time counts the work: more after more jobs.
+      expect(stats.busyMs).toBeGreaterThan(0);
+      await Promise.all(sessions.map((session, i) => eager.run(encryptJob(session, Buffer.alloc(12, 50 + i), Buffer.alloc(4096)))));
+      expect(eager.stats().busyMs).toBeGreaterThan(stats.busyMs);
       outputs.forEach((o, i) => expect(o.output?.equals(aesGcmEncrypt(module.lib, sessions[0] as Buffer, key, plaintexts[i] as Buffer, Buffer.alloc(12, 40 + i)))).toBe(true));
     } finally {
       await eager.close();

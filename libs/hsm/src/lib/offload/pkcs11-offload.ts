@@ -41,6 +41,8 @@ interface Thread {
   online: boolean;
   /** Settles once the worker runs its program (resolves) or stops before that (rejects). */
   readonly started: Promise<void>;
+  /** The worker's busy time (event loop active, ms) when last read: kept for the total once the worker is gone. */
+  busyMs: number;
 }
 
 /**
@@ -65,6 +67,8 @@ export class Pkcs11Offload {
    * worker answered part of a message early).
    */
   private sent = { messages: 0, jobs: 0, replies: 0 };
+  /** Busy time of workers that stopped, ms. */
+  private retiredBusyMs = 0;
 
   private constructor(private readonly options: Pkcs11OffloadOptions) {
     for (let i = 0; i < options.workers; i += 1) this.threads.push(this.spawn());
@@ -86,9 +90,18 @@ export class Pkcs11Offload {
     await Promise.all(this.threads.map((t) => t.started));
   }
 
-  /** For status and metrics: the call style, workers running, jobs not answered yet, messages and jobs sent and replies received so far. */
-  stats(): { calls: OffloadCalls; workers: number; outstanding: number; messages: number; jobs: number; replies: number } {
-    return { calls: this.options.calls, workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent };
+  /**
+   * For status and metrics: the call style, workers running, jobs not answered yet, messages and
+   * jobs sent and replies received so far, and `busyMs`, the time the workers' event loops were
+   * active since start, all workers together (its rate over workers: how busy they are).
+   */
+  stats(): { calls: OffloadCalls; workers: number; outstanding: number; messages: number; jobs: number; replies: number; busyMs: number } {
+    let busyMs = this.retiredBusyMs;
+    for (const thread of this.threads) {
+      thread.busyMs = Math.max(thread.busyMs, thread.worker.performance.eventLoopUtilization().active);
+      busyMs += thread.busyMs;
+    }
+    return { calls: this.options.calls, workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent, busyMs };
   }
 
   /**
@@ -156,7 +169,7 @@ export class Pkcs11Offload {
     const startedPromise = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
     // Observed here so that a worker lost before anyone awaits ready() is no unhandled rejection.
     startedPromise.catch(() => undefined);
-    const thread: Thread = { worker, waiting: new Map(), pending: [], flushing: false, online: false, started: startedPromise };
+    const thread: Thread = { worker, waiting: new Map(), pending: [], flushing: false, online: false, started: startedPromise, busyMs: 0 };
     worker.once('online', () => {
       thread.online = true;
       started.resolve();
@@ -168,6 +181,7 @@ export class Pkcs11Offload {
     const lost = (why: string) => {
       const at = this.threads.indexOf(thread);
       if (at < 0) return;
+      this.retiredBusyMs += thread.busyMs;
       // Its jobs may have stopped inside an operation: DeviceError makes the pool replace those sessions.
       this.failAll(thread, new HsmException(HsmExceptionCode.DeviceError, `a PKCS#11 worker thread stopped (${why})`));
       // A worker that never came up (its program cannot load) would only fail again: not replaced.
