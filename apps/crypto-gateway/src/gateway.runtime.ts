@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from 'pino';
 import { MessageTypes, Topics, dlqTopic } from '@keyfleet/contracts';
@@ -22,7 +23,6 @@ import { DirectoryStore } from './keys/directory-store';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
 import type { Pkcs11WorkerStatus } from './gateway.tokens';
-import { performance } from 'node:perf_hooks';
 
 /**
  * Everything the gateway runs, built from its configuration: key directory, one cluster
@@ -127,6 +127,7 @@ export class GatewayRuntime {
     const fleet = new ClusterFleet(clusters);
     if (clusters.length === 0) logger.warn({ clustersFile: config.clustersFile }, 'no clusters configured: every key operation will answer UNAVAILABLE');
     registerPkcs11Gauges(metrics, fleet, offload);
+    registerEventLoopGauge(metrics);
     for (const cluster of clusters) {
       // A cluster that cannot log in at start stays out until its breaker lets a probe through.
       await cluster.warm().catch((err: unknown) => logger.error({ err, clusterId: cluster.id }, 'cluster pool could not log in at start'));
@@ -188,13 +189,6 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, off
   gauge('gateway_pkcs11_sessions_open', 'PKCS#11 sessions open in the cluster pool', (c) => c.counters.openSessions);
   gauge('gateway_pkcs11_sessions_max', 'Most PKCS#11 sessions open at once in the cluster pool', (c) => c.counters.maxOpenSessions);
   gauge('gateway_inflight', 'Operations in flight on the cluster (bulkhead)', (c) => c.bulkhead.inFlight);
-  metrics.gauge({
-    name: 'gateway_event_loop_busy_seconds',
-    help: 'Time the JavaScript main thread was busy since start (its rate: the share of time the event loop was active)',
-    collect() {
-      this.set(performance.eventLoopUtilization().active / 1000);
-    },
-  });
   if (!offload) return;
   const offloadGauge = (name: string, help: string, read: (stats: ReturnType<Pkcs11Offload['stats']>) => number) =>
     metrics.gauge({
@@ -210,6 +204,17 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, off
   offloadGauge('gateway_pkcs11_worker_messages', 'Messages that carried them (jobs per message: how many one event-loop turn coalesced)', (s) => s.messages);
   offloadGauge('gateway_pkcs11_worker_busy_seconds', 'Time the worker threads were busy since start, all together (its rate per worker: how busy they are)', (s) => s.busyMs / 1000);
   offloadGauge('gateway_pkcs11_worker_replies', 'Messages of results from the worker threads (more than messages: workers answered part of a message early)', (s) => s.replies);
+}
+
+/** How busy the JavaScript main thread is, beside the workers' gauge of the same kind. */
+function registerEventLoopGauge(metrics: MetricsRegistry): void {
+  metrics.gauge({
+    name: 'gateway_event_loop_busy_seconds',
+    help: 'Time the JavaScript main thread was busy since start (its rate: the share of time the event loop was active)',
+    collect() {
+      this.set(performance.eventLoopUtilization().active / 1000);
+    },
+  });
 }
 
 /** Reads a PEM file of the TLS folder. */

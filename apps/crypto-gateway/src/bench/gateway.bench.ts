@@ -60,10 +60,14 @@ interface OperationResult {
 }
 
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
+  return sumOf(await (await fetch(`${url}/metrics`)).text(), name);
+}
+
+/** The sum of a metric's series in a Prometheus text exposition (every series carries the service label). */
+function sumOf(exposition: string, name: string): number {
+  return exposition
     .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => line.startsWith(`${name}{`))
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
@@ -157,10 +161,10 @@ async function main(): Promise<void> {
       { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, method: 'Crypto/GenerateMac', data: { keyAlias: 'sessions', message: b64, macAlgorithm: 'HMAC_SHA_256' } },
     ];
     const workers = await metric(url, 'keyfleet_gateway_pkcs11_workers');
-    const busySeconds = async () => ({
-      main: await metric(url, 'keyfleet_gateway_event_loop_busy_seconds'),
-      workers: await metric(url, 'keyfleet_gateway_pkcs11_worker_busy_seconds'),
-    });
+    const busySeconds = async () => {
+      const exposition = await (await fetch(`${url}/metrics`)).text();
+      return { main: sumOf(exposition, 'keyfleet_gateway_event_loop_busy_seconds'), workers: sumOf(exposition, 'keyfleet_gateway_pkcs11_worker_busy_seconds') };
+    };
     const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
       const busyBefore = await busySeconds();
       const started = performance.now();

@@ -1,5 +1,9 @@
-import type * as pkcs11js from 'pkcs11js';
-import type { OffloadJob } from './offload.protocol';
+import { mapParameterBytes, type OffloadJob } from './offload.protocol';
+
+/** A job's byte fields besides the mechanism's. */
+const BYTE_FIELDS = ['session', 'key', 'input', 'signature'] as const;
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The jobs of one message with every byte field (session and key handles, input, signature,
@@ -15,13 +19,13 @@ import type { OffloadJob } from './offload.protocol';
  */
 export function packJobs(jobs: readonly OffloadJob[]): { jobs: OffloadJob[]; arena: ArrayBuffer } {
   let size = 0;
-  const measure = (bytes: Uint8Array | undefined) => (size += bytes?.byteLength ?? 0);
+  const measure = (bytes: Uint8Array) => {
+    size += bytes.byteLength;
+    return bytes;
+  };
   for (const job of jobs) {
-    measure(job.session);
-    measure(job.key);
-    measure(job.input);
-    measure(job.signature);
-    forEachParameterBytes(job.mechanism, measure);
+    for (const field of BYTE_FIELDS) if (job[field]) measure(job[field]);
+    mapParameterBytes(job.mechanism, measure);
   }
   const arena = new ArrayBuffer(size);
   let at = 0;
@@ -31,31 +35,10 @@ export function packJobs(jobs: readonly OffloadJob[]): { jobs: OffloadJob[]; are
     at += bytes.byteLength;
     return view;
   };
-  const packed = jobs.map((job) => ({
-    ...job,
-    session: place(job.session),
-    key: place(job.key),
-    input: place(job.input),
-    ...(job.signature ? { signature: place(job.signature) } : {}),
-    mechanism: placeParameter(job.mechanism, place),
-  }));
+  const packed = jobs.map((job) => {
+    const copy: Writable<OffloadJob> = { ...job, mechanism: mapParameterBytes(job.mechanism, place) };
+    for (const field of BYTE_FIELDS) if (job[field]) copy[field] = place(job[field]);
+    return copy;
+  });
   return { jobs: packed, arena };
-}
-
-/** Calls `visit` with each byte field of the mechanism's parameter (the parameter itself, or its values). */
-function forEachParameterBytes(mechanism: pkcs11js.Mechanism, visit: (bytes: Uint8Array) => void): void {
-  const { parameter } = mechanism;
-  if (parameter instanceof Uint8Array) return visit(parameter);
-  if (typeof parameter !== 'object' || parameter === null) return;
-  for (const value of Object.values(parameter)) if (value instanceof Uint8Array) visit(value);
-}
-
-/** The mechanism with its parameter's bytes moved into the arena; other values unchanged. */
-function placeParameter(mechanism: pkcs11js.Mechanism, place: (bytes: Uint8Array) => Uint8Array): pkcs11js.Mechanism {
-  const { parameter } = mechanism;
-  if (parameter instanceof Uint8Array) return { ...mechanism, parameter: place(parameter) as Buffer };
-  if (typeof parameter !== 'object' || parameter === null) return mechanism;
-  const copy: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(parameter)) copy[name] = value instanceof Uint8Array ? place(value) : value;
-  return { ...mechanism, parameter: copy as unknown as pkcs11js.IParams };
 }

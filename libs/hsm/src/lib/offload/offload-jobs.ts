@@ -1,22 +1,11 @@
 import * as pkcs11js from 'pkcs11js';
-import type { OffloadCalls, OffloadFailure, OffloadJob, OffloadOutcome, OffloadRequest, OffloadResult } from './offload.protocol';
+import { mapParameterBytes, type OffloadCalls, type OffloadFailure, type OffloadJob, type OffloadOutcome, type OffloadRequest, type OffloadResult } from './offload.protocol';
 
 /** Bytes as a Buffer over the same memory (structured clone delivers Uint8Arrays; pkcs11js requires Buffers). */
 function buf(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-const cloned = (value: unknown): value is Uint8Array => value instanceof Uint8Array && !Buffer.isBuffer(value);
-
-/** The mechanism with its byte parameters (IV, AAD) as Buffers again; unchanged when they are Buffers already. */
-function mechanismOf(mechanism: pkcs11js.Mechanism): pkcs11js.Mechanism {
-  const { parameter } = mechanism;
-  if (cloned(parameter)) return { ...mechanism, parameter: buf(parameter) };
-  if (typeof parameter !== 'object' || !Object.values(parameter).some(cloned)) return mechanism;
-  const copy: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(parameter)) copy[name] = cloned(value) ? buf(value) : value;
-  return { ...mechanism, parameter: copy as unknown as pkcs11js.IParams };
-}
 
 /**
  * What of an error may cross to the main thread: a PKCS#11 failure's CKR name and value and the
@@ -59,7 +48,8 @@ export async function execute(lib: pkcs11js.PKCS11, request: OffloadRequest, cal
   const session = buf(request.session);
   const key = buf(request.key);
   const input = buf(request.input);
-  const mechanism = mechanismOf(request.mechanism);
+  // Its byte parameters (IV, AAD) as Buffers again; the same mechanism when they are Buffers already.
+  const mechanism = mapParameterBytes(request.mechanism, buf);
   const sync = calls === 'sync';
   switch (request.kind) {
     case 'encrypt': {

@@ -61,6 +61,26 @@ export interface FromWorker {
 /** How a worker runs the operation after its `C_*Init`: on its own thread, or on libuv's pool. */
 export type OffloadCalls = 'sync' | 'async';
 
+/**
+ * The mechanism with each byte field of its parameter (the parameter itself, or its values:
+ * IV, AAD) replaced by `map`; the very same object when `map` returns every field unchanged.
+ */
+export function mapParameterBytes(mechanism: pkcs11js.Mechanism, map: (bytes: Uint8Array) => Uint8Array): pkcs11js.Mechanism {
+  const parameter: unknown = mechanism.parameter;
+  if (parameter instanceof Uint8Array) {
+    const mapped = map(parameter);
+    return mapped === parameter ? mechanism : { ...mechanism, parameter: mapped as Buffer };
+  }
+  if (typeof parameter !== 'object' || parameter === null) return mechanism;
+  let copy: Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(parameter)) {
+    if (!(value instanceof Uint8Array)) continue;
+    const mapped = map(value);
+    if (mapped !== value) (copy ??= { ...parameter })[name] = mapped;
+  }
+  return copy ? { ...mechanism, parameter: copy as unknown as pkcs11js.IParams } : mechanism;
+}
+
 /** A worker's `workerData`. */
 export interface WorkerSettings {
   readonly calls: OffloadCalls;

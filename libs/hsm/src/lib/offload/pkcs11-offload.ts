@@ -66,7 +66,7 @@ export class Pkcs11Offload {
    * is coalesced) and the messages of results that came back (replies / messages: how often a
    * worker answered part of a message early).
    */
-  private sent = { messages: 0, jobs: 0, replies: 0 };
+  private counts = { messages: 0, jobs: 0, replies: 0 };
   /** Busy time of workers that stopped, ms. */
   private retiredBusyMs = 0;
 
@@ -101,7 +101,7 @@ export class Pkcs11Offload {
       thread.busyMs = Math.max(thread.busyMs, thread.worker.performance.eventLoopUtilization().active);
       busyMs += thread.busyMs;
     }
-    return { calls: this.options.calls, workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.sent, busyMs };
+    return { calls: this.options.calls, workers: this.threads.length, outstanding: this.threads.reduce((sum, t) => sum + t.waiting.size, 0), ...this.counts, busyMs };
   }
 
   /**
@@ -153,8 +153,8 @@ export class Pkcs11Offload {
       const { jobs: packed, arena } = packJobs(jobs);
       const message: ToWorker = { type: 'jobs', jobs: packed };
       thread.worker.postMessage(message, [arena]);
-      this.sent.messages += 1;
-      this.sent.jobs += jobs.length;
+      this.counts.messages += 1;
+      this.counts.jobs += jobs.length;
     } catch (err) {
       // Nothing was sent: these jobs fail here, with the reason, and the worker goes on.
       for (const job of jobs) this.settle(thread, { id: job.id, failure: { name: 'DataCloneError', message: (err as Error).message } });
@@ -175,7 +175,7 @@ export class Pkcs11Offload {
       started.resolve();
     });
     worker.on('message', (message: FromWorker) => {
-      this.sent.replies += 1;
+      this.counts.replies += 1;
       for (const result of message.results) this.settle(thread, result);
     });
     const lost = (why: string) => {
