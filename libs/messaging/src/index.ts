@@ -1,8 +1,18 @@
 export { WakeableSleep, fullJitterDelay, type BackoffPolicy } from './lib/backoff';
 export { DeadLetterHeaders, deadLetterRecord, type DeadLetterCause } from './lib/inbox/dead-letter';
 export { InboxConsumer, type HandlerContext, type InboxConsumerOptions, type MessageHandler } from './lib/inbox/inbox-consumer';
-export { createKafkaClient, PATIENT_RETRIES, QUICK_RETRIES, type KafkaClientOptions, type KafkaRetry } from './lib/kafka/kafka-client';
-export { MessagePublisher, type MessagePublisherOptions, type OutgoingRecord } from './lib/kafka/message-publisher';
+export {
+  createKafkaClient,
+  kafkaClient,
+  PATIENT_RETRIES,
+  QUICK_RETRIES,
+  type KafkaClientOptions,
+  type KafkaConnectionSettings,
+  type KafkaLog,
+  type KafkaRetry,
+} from './lib/kafka/kafka-client';
+export { MessagePublisher, type MessagePublisherOptions, type OutgoingRecord, type PublisherMetrics } from './lib/kafka/message-publisher';
+export { WorkerPublisher, type WorkerPublisherOptions } from './lib/kafka/worker-publisher';
 export { provisionTopics, type TopicSettings } from './lib/kafka/topic-provisioner';
 export { MessagingException, MessagingExceptionCode } from './lib/messaging.exception';
 export { MessagingMetrics } from './lib/messaging.metrics';

@@ -2,7 +2,7 @@ import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Topics, decodeMessage } from '@keyfleet/contracts';
 import { GatewayException } from '@keyfleet/gateway';
-import { deadLetterRecord, fullJitterDelay, type MessagePublisher } from '@keyfleet/messaging';
+import { deadLetterRecord, fullJitterDelay, type RecordPublisher } from '@keyfleet/messaging';
 import type { ControlEventHandler } from './control-event.handler';
 
 /** The topics whose events steer the gateway (rotation-, migration- and key-service's events). */
@@ -19,7 +19,7 @@ export interface ControlEventsConsumerOptions {
   readonly groupId: string;
   readonly handler: ControlEventHandler;
   /** Where dead letters go (`<topic>.dlq`). */
-  readonly publisher: MessagePublisher;
+  readonly publisher: RecordPublisher;
   readonly logger: Logger;
   /** Attempts for a failure that is not a refusal (e.g. the secret store is away) before dead-lettering; default 5. */
   readonly attempts?: number;

@@ -1,10 +1,10 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 
-export interface KafkaClientOptions {
+/** How to reach Kafka: plain data, so it can also be handed to a worker thread. */
+export interface KafkaConnectionSettings {
   readonly brokers: readonly string[];
   readonly clientId: string;
-  readonly logger: Logger;
   /** kafkajs is chatty at INFO; WARN keeps its connection noise out of service logs. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /**
@@ -14,6 +14,13 @@ export interface KafkaClientOptions {
    */
   readonly retry?: KafkaRetry;
 }
+
+export interface KafkaClientOptions extends KafkaConnectionSettings {
+  readonly logger: Logger;
+}
+
+/** Where kafkajs's log entries go: a service's pino logger, or the thread that owns one. */
+export type KafkaLog = (level: 'error' | 'warn' | 'info' | 'debug', message: string, fields: Record<string, unknown>) => void;
 
 export interface KafkaRetry {
   readonly initialRetryTime: number;
@@ -36,21 +43,23 @@ const LEVELS = {
 /** Creates the kafkajs client with its logs routed into the service's pino logger. */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ client: 'kafkajs' });
+  return kafkaClient(options, (level, message, fields) => log[level](fields, message));
+}
+
+/** Creates the kafkajs client with its logs handed to `log`. */
+export function kafkaClient(settings: KafkaConnectionSettings, log: KafkaLog): Kafka {
   return new Kafka({
-    clientId: options.clientId,
-    brokers: [...options.brokers],
-    logLevel: LEVELS[options.logLevel ?? 'warn'],
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    logLevel: LEVELS[settings.logLevel ?? 'warn'],
     // Services retry connection failures in their own loops (relay backoff, consumer
     // restart), so by default kafkajs gives up after a few quick attempts.
-    retry: { ...(options.retry ?? QUICK_RETRIES) },
+    retry: { ...(settings.retry ?? QUICK_RETRIES) },
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...fields } = entry;
-        if (level === KafkaLogLevel.ERROR) log.error(fields, message);
-        else if (level === KafkaLogLevel.WARN) log.warn(fields, message);
-        else if (level === KafkaLogLevel.INFO) log.info(fields, message);
-        else log.debug(fields, message);
+        log(level === KafkaLogLevel.ERROR ? 'error' : level === KafkaLogLevel.WARN ? 'warn' : level === KafkaLogLevel.INFO ? 'info' : 'debug', message, fields);
       },
   });
 }

@@ -1,6 +1,5 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { MessagingException, MessagingExceptionCode } from '../messaging.exception';
-import type { MessagingMetrics } from '../messaging.metrics';
 
 /** One record to publish: bytes already encoded and validated by `@keyfleet/contracts`. */
 export interface OutgoingRecord {
@@ -9,6 +8,12 @@ export interface OutgoingRecord {
   readonly key: string;
   readonly value: Buffer;
   readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** What a publisher counts: `MessagingMetrics` in a service, a tally in the publisher thread. */
+export interface PublisherMetrics {
+  readonly published: { inc(labels: { topic: string }, value: number): void };
+  readonly producerRenewals: { inc(): void };
 }
 
 export interface MessagePublisherOptions {
@@ -63,7 +68,7 @@ export class MessagePublisher {
 
   constructor(
     private readonly kafka: Pick<Kafka, 'producer'>,
-    private readonly metrics: MessagingMetrics,
+    private readonly metrics: PublisherMetrics,
     options: MessagePublisherOptions = {},
   ) {
     this.compression = COMPRESSION[options.compression ?? 'gzip'];
