@@ -13,6 +13,9 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 bash tools/setup/node-deps.sh >/dev/null
 # shellcheck source=../infra/env.sh
 . tools/infra/env.sh
+# GATEWAY_NODE_ARGS: the gateway's node flags as the platform starts it (tools/platform/node-args.sh).
+# shellcheck source=../platform/node-args.sh
+. tools/platform/node-args.sh
 
 # ghz through the Go module proxy, into the git-ignored cache; skipped when the binary there
 # was already built from this version (go version -m reads the module version it embeds).

@@ -3,6 +3,8 @@
 # Sourced, not run.
 # shellcheck source=../infra/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../infra/lib.sh"
+# shellcheck source=node-args.sh
+. "$(dirname "${BASH_SOURCE[0]}")/node-args.sh"
 
 RUN_DIR="$CACHE/platform"
 LOG_TAG=platform

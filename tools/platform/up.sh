@@ -34,7 +34,8 @@ for entry in "${PLATFORM_APPS[@]}"; do
     continue
   fi
   if app_pid "$name" >/dev/null; then kill -TERM "$(app_pid "$name")" || true; sleep 1; fi
-  HTTP_PORT="$port" setsid node "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
+  # shellcheck disable=SC2046 # the flags are words
+  HTTP_PORT="$port" setsid node $(app_node_args "$name") "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
 done
 for entry in "${PLATFORM_APPS[@]}"; do

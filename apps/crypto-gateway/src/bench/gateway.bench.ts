@@ -109,8 +109,10 @@ async function main(): Promise<void> {
     policyFile,
     JSON.stringify({ callers: { 'spiffe://keyfleet.local/app/app-demo': { keys: ['*'], operations } }, admin: ['spiffe://keyfleet.local/service/key-service'] }),
   );
-  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  // GATEWAY_NODE_ARGS: the gateway's flags as the platform starts it (tools/platform/node-args.sh, set by
+  // tools/bench/gateway.sh); BENCH_GATEWAY_NODE_ARGS: more, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const flags = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...flags('GATEWAY_NODE_ARGS'), ...flags('BENCH_GATEWAY_NODE_ARGS')];
   // BENCH_GATEWAY_MAIN: another build of the gateway (a copy of dist/ inside the repository, so that
   // node_modules resolves), to compare two versions back to back on the same machine.
   const gatewayMain = resolve(root, process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/apps/crypto-gateway/src/main.js');
@@ -266,6 +268,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart },
       gateway: gatewayMain,
       gatewaySettings: offloadEnv,
+      gatewayNodeArgs: nodeArgs,
       concurrency: CONCURRENCY,
       secondsPerRun: SECONDS,
       hsm: 'SoftHSM2 (Debian), one token per cluster',
@@ -352,6 +355,7 @@ function unaryBound(
 function markdown(r: {
   when: string;
   gatewaySettings: Record<string, string | undefined>;
+  gatewayNodeArgs: string[];
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
   grpcCeiling: Measured<GhzResult>;
@@ -367,7 +371,7 @@ function markdown(r: {
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}, once before the gateway's runs of the operation and once after them; ratios divide by the mean of the two.`,
-    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}.`,
     '',
     '| operation | baseline ops/s (before / after) | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
