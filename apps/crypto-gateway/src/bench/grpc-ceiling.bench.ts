@@ -25,6 +25,18 @@ export async function startCeilingServer(pkiDir: string): Promise<CeilingServer>
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound))));
   return {
     address: `127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    // tryShutdown waits for every session to end; one that never does (seen once after ghz had
+    // exited) would hold the benchmark forever, so after 2 s the rest are cut.
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
   };
 }
