@@ -371,7 +371,7 @@ function markdown(r: {
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}, once before the gateway's runs of the operation and once after them; ratios divide by the mean of the two.`,
-    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}${process.env['BENCH_GHZ_SCHED'] === 'batch' ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}.`,
     '',
     '| operation | baseline ops/s (before / after) | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

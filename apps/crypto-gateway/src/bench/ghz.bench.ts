@@ -74,7 +74,10 @@ export async function ghz(target: GhzTarget, run: GhzRun): Promise<GhzResult> {
       target.address,
     ];
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(target.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      // BENCH_GHZ_SCHED=batch: ghz under SCHED_BATCH, whose wake-ups do not preempt the gateway
+      // sharing its CPUs (docs/crypto-gateway.md, "the load generator's wake-ups"); off by default.
+      const [command, ...commandArgs] = process.env['BENCH_GHZ_SCHED'] === 'batch' ? ['chrt', '-b', '0', target.binary, ...args] : [target.binary, ...args];
+      const child = spawn(command ?? target.binary, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
       child.once('error', reject);
