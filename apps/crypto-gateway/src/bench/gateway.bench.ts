@@ -12,7 +12,7 @@ import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
 import { gatewayEnv } from '../testing/gateway-process.test-kit';
 import { cpuShares, cpuSnapshot, type CpuShares } from './cpu-usage.bench';
 import { DirectPkcs11, type DirectOperation } from './direct-pkcs11.bench';
-import { ghz, type GhzResult, type GhzRun, type GhzTarget } from './ghz.bench';
+import { GHZ_BATCH_SCHEDULED, ghz, type GhzResult, type GhzRun, type GhzTarget } from './ghz.bench';
 import { startCeilingServer } from './grpc-ceiling.bench';
 import { closedLoop, type LoadResult } from './load-generator.bench';
 
@@ -269,6 +269,7 @@ async function main(): Promise<void> {
       gateway: gatewayMain,
       gatewaySettings: offloadEnv,
       gatewayNodeArgs: nodeArgs,
+      ghzBatchScheduled: GHZ_BATCH_SCHEDULED,
       concurrency: CONCURRENCY,
       secondsPerRun: SECONDS,
       hsm: 'SoftHSM2 (Debian), one token per cluster',
@@ -356,6 +357,7 @@ function markdown(r: {
   when: string;
   gatewaySettings: Record<string, string | undefined>;
   gatewayNodeArgs: string[];
+  ghzBatchScheduled: boolean;
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
   grpcCeiling: Measured<GhzResult>;
@@ -371,7 +373,7 @@ function markdown(r: {
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}, once before the gateway's runs of the operation and once after them; ratios divide by the mean of the two.`,
-    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}${process.env['BENCH_GHZ_SCHED'] === 'batch' ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}${r.ghzBatchScheduled ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}.`,
     '',
     '| operation | baseline ops/s (before / after) | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -8,6 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadResult } from './load-generator.bench';
 
+/**
+ * BENCH_GHZ_SCHED=batch: ghz runs under SCHED_BATCH, whose wake-ups do not preempt the gateway
+ * sharing its CPUs (docs/crypto-gateway.md, "the load generator's wake-ups"); off by default.
+ */
+export const GHZ_BATCH_SCHEDULED = process.env['BENCH_GHZ_SCHED'] === 'batch';
+
 /** Where the gateway is, which proto describes it, and the mTLS identity to call it with. */
 export interface GhzTarget {
   readonly binary: string;
@@ -74,10 +80,9 @@ export async function ghz(target: GhzTarget, run: GhzRun): Promise<GhzResult> {
       target.address,
     ];
     await new Promise<void>((resolve, reject) => {
-      // BENCH_GHZ_SCHED=batch: ghz under SCHED_BATCH, whose wake-ups do not preempt the gateway
-      // sharing its CPUs (docs/crypto-gateway.md, "the load generator's wake-ups"); off by default.
-      const [command, ...commandArgs] = process.env['BENCH_GHZ_SCHED'] === 'batch' ? ['chrt', '-b', '0', target.binary, ...args] : [target.binary, ...args];
-      const child = spawn(command ?? target.binary, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = GHZ_BATCH_SCHEDULED
+        ? spawn('chrt', ['-b', '0', target.binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn(target.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
       child.once('error', reject);

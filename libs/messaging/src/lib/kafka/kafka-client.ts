@@ -39,6 +39,13 @@ const LEVELS = {
   info: KafkaLogLevel.INFO,
   debug: KafkaLogLevel.DEBUG,
 } as const;
+/** The other way round, for log entries. */
+const LEVEL_NAMES: Partial<Record<KafkaLogLevel, keyof typeof LEVELS>> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
 
 /** Creates the kafkajs client with its logs routed into the service's pino logger. */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
@@ -59,7 +66,7 @@ export function kafkaClient(settings: KafkaConnectionSettings, log: KafkaLog): K
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...fields } = entry;
-        log(level === KafkaLogLevel.ERROR ? 'error' : level === KafkaLogLevel.WARN ? 'warn' : level === KafkaLogLevel.INFO ? 'info' : 'debug', message, fields);
+        log(LEVEL_NAMES[level] ?? 'debug', message, fields);
       },
   });
 }
