@@ -1,7 +1,7 @@
 import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import type * as pkcs11js from 'pkcs11js';
-import { packJobs } from './offload-arena';
-import type { OffloadJob } from './offload.protocol';
+import { packJobs, packResults } from './offload-arena';
+import type { OffloadJob, OffloadResult } from './offload.protocol';
 
 describe('packJobs', () => {
   // Views into larger buffers, as the gateway hands them over: a pooled handle, an IV from a block, a slice of a request.
@@ -60,6 +60,52 @@ describe('packJobs', () => {
       // Transferred, not copied: the sender's arena is gone.
       expect(arena.byteLength).toBe(0);
       expect(plain.jobs[0]?.input.buffer.byteLength).toBe(request.buffer.byteLength);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+});
+
+describe('packResults', () => {
+  // As a worker answers: outputs in buffers of their own, an IV that is a view into the jobs' arena, a verify, a failure.
+  const jobsArena = new ArrayBuffer(4096);
+  const results: OffloadResult[] = [
+    { id: 1, output: Buffer.alloc(1040, 7), iv: new Uint8Array(jobsArena, 100, 12).fill(5) },
+    { id: 2, verified: true },
+    { id: 3, failure: { name: 'Pkcs11Error', message: 'CKR_KEY_HANDLE_INVALID', code: 0x60, method: 'C_SignInit' } },
+    { id: 4, output: Buffer.alloc(64, 9) },
+  ];
+
+  it('puts every output and IV into one buffer of exactly their size, with the same bytes, and passes the rest unchanged', () => {
+    const { results: packed, arena } = packResults(results);
+
+    expect(arena.byteLength).toBe(1040 + 12 + 64);
+    expect(packed[0]?.output?.buffer).toBe(arena);
+    expect(packed[0]?.iv?.buffer).toBe(arena);
+    expect(packed[3]?.output?.buffer).toBe(arena);
+    expect(Buffer.from(packed[0]?.output as Uint8Array).equals(Buffer.alloc(1040, 7))).toBe(true);
+    expect(Buffer.from(packed[0]?.iv as Uint8Array).equals(Buffer.alloc(12, 5))).toBe(true);
+    expect(Buffer.from(packed[3]?.output as Uint8Array).equals(Buffer.alloc(64, 9))).toBe(true);
+    expect(packed[1]).toEqual({ id: 2, verified: true });
+    expect(packed[2]).toBe(results[2]);
+    expect(packed.map((r) => r.id)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('sends the results through a real message port in the one buffer, transferred, and leaves the jobs\' arena behind', async () => {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const { results: packed, arena } = packResults(results);
+      const received = new Promise<{ results: OffloadResult[] }>((resolve) => port2.once('message', resolve));
+      port1.postMessage({ results: packed }, [arena]);
+      const got = (await received).results;
+
+      expect(arena.byteLength).toBe(0);
+      expect(got[0]?.output?.buffer).toBe(got[3]?.output?.buffer);
+      expect(got[0]?.iv?.buffer.byteLength).toBe(1040 + 12 + 64);
+      expect(jobsArena.byteLength).toBe(4096);
+      expect(Buffer.from(got[3]?.output as Uint8Array).equals(Buffer.alloc(64, 9))).toBe(true);
+      expect(got[2]?.failure?.code).toBe(0x60);
     } finally {
       port1.close();
       port2.close();

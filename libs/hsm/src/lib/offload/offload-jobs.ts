@@ -84,10 +84,9 @@ export const REPLY_EVERY_MS = 0.25;
 /** A worker's job: `execute`, with a failure answered as data for the main thread. */
 async function runJob(lib: pkcs11js.PKCS11, job: OffloadJob, calls: OffloadCalls): Promise<OffloadResult> {
   try {
-    const outcome = await execute(lib, job, calls);
-    // The IV is a view into the message's arena (offload-arena.ts): answered as a copy of its
-    // own 12 bytes, or the reply would clone the whole arena back.
-    return { id: job.id, ...outcome, ...(outcome.iv ? { iv: new Uint8Array(outcome.iv) } : {}) };
+    // The IV is a view into the message's arena (offload-arena.ts); the reply copies it and the
+    // output into a buffer of their own (packResults), so the arena never travels back.
+    return { id: job.id, ...(await execute(lib, job, calls)) };
   } catch (err) {
     return { id: job.id, failure: failureOf(err) };
   }

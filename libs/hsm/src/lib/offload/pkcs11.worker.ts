@@ -1,7 +1,8 @@
 // The program of a PKCS#11 worker thread (started by `Pkcs11Offload`): runs the jobs of each
-// message and answers them in one or a few messages (WorkerLibraries.run), moving (not copying)
-// the output buffers.
+// message and answers them in one or a few messages (WorkerLibraries.run), their outputs and IVs
+// in one transferred buffer (packResults).
 import { parentPort, workerData } from 'node:worker_threads';
+import { packResults } from './offload-arena';
 import { WorkerLibraries } from './offload-jobs';
 import type { FromWorker, ToWorker, WorkerSettings } from './offload.protocol';
 
@@ -16,9 +17,8 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   void libraries.run(message.jobs, calls, (results) => {
-    // A Set: an ArrayBuffer listed twice cannot be transferred.
-    const transfer = new Set(results.flatMap((r) => (r.output ? [r.output.buffer] : [])));
-    const reply: FromWorker = { results };
-    port.postMessage(reply, [...transfer]);
+    const { results: packed, arena } = packResults(results);
+    const reply: FromWorker = { results: packed };
+    port.postMessage(reply, [arena]);
   }, replyEveryMs);
 });
