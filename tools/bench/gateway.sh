@@ -6,7 +6,8 @@
 # BENCH_SECONDS sets the length of each run (default 5); BENCH_ONLY=<name part> runs one
 # operation; BENCH_GATEWAY_NODE_ARGS passes node flags to the gateway (e.g. --cpu-prof);
 # GATEWAY_PKCS11_WORKERS and GATEWAY_PKCS11_WORKER_CALLS, when set, reach the gateway;
-# BENCH_GHZ_SCHED=batch runs ghz under SCHED_BATCH (chrt), off by default.
+# BENCH_GHZ_SCHED=batch runs ghz under SCHED_BATCH (chrt), off by default; BENCH_CPUS=split runs the
+# gateway's main thread alone on CPU 0 and its other threads and ghz on the others (taskset), off by default.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"

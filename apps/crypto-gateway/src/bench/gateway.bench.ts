@@ -12,6 +12,7 @@ import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
 import { gatewayEnv } from '../testing/gateway-process.test-kit';
 import { cpuShares, cpuSnapshot, type CpuShares } from './cpu-usage.bench';
 import { DirectPkcs11, type DirectOperation } from './direct-pkcs11.bench';
+import { SPLIT_CPUS, onCpuZero, otherCpus, splitGatewayThreads } from './cpu-placement.bench';
 import { GHZ_BATCH_SCHEDULED, ghz, type GhzResult, type GhzRun, type GhzTarget } from './ghz.bench';
 import { startCeilingServer } from './grpc-ceiling.bench';
 import { closedLoop, type LoadResult } from './load-generator.bench';
@@ -41,7 +42,13 @@ const GENERATORS = {
  * active; the workers' averaged over them, null without workers; both absent for runs that do
  * not use the gateway).
  */
-type Measured<T> = T & { readonly cpu: CpuShares; readonly mainThreadBusy?: number; readonly pkcs11WorkersBusy?: number | null };
+type Measured<T> = T & {
+  readonly cpu: CpuShares;
+  readonly mainThreadBusy?: number;
+  readonly pkcs11WorkersBusy?: number | null;
+  /** Messages of jobs to the PKCS#11 worker threads per second, jobs in each, and messages of results back per message of jobs. */
+  readonly pkcs11Messages?: { readonly perSecond: number; readonly jobsPerMessage: number; readonly repliesPerMessage: number };
+};
 
 interface OperationResult {
   readonly operation: string;
@@ -133,6 +140,8 @@ async function main(): Promise<void> {
     throw err;
   });
   const { url } = gateway;
+  // BENCH_CPUS=split: the gateway's main thread alone on CPU 0 (its worker threads are up once it is healthy).
+  if (SPLIT_CPUS) splitGatewayThreads(gateway.pid);
   const direct = new DirectPkcs11(process.env['PKCS11_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so', estate.clusters[0]?.tokenLabel ?? '', estate.pin('bench-a'), CONCURRENCY);
   const target: GhzTarget = {
     binary: ghzBinary,
@@ -165,7 +174,13 @@ async function main(): Promise<void> {
     const workers = await metric(url, 'keyfleet_gateway_pkcs11_workers');
     const busySeconds = async () => {
       const exposition = await (await fetch(`${url}/metrics`)).text();
-      return { main: sumOf(exposition, 'keyfleet_gateway_event_loop_busy_seconds'), workers: sumOf(exposition, 'keyfleet_gateway_pkcs11_worker_busy_seconds') };
+      return {
+        main: sumOf(exposition, 'keyfleet_gateway_event_loop_busy_seconds'),
+        workers: sumOf(exposition, 'keyfleet_gateway_pkcs11_worker_busy_seconds'),
+        jobs: sumOf(exposition, 'keyfleet_gateway_pkcs11_worker_jobs'),
+        messages: sumOf(exposition, 'keyfleet_gateway_pkcs11_worker_messages'),
+        replies: sumOf(exposition, 'keyfleet_gateway_pkcs11_worker_replies'),
+      };
     };
     const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
       const busyBefore = await busySeconds();
@@ -176,11 +191,14 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       const busyAfter = await busySeconds();
       const share = (busy: number) => Number((busy / seconds).toFixed(2));
+      const messages = busyAfter.messages - busyBefore.messages;
+      const ratioOf = (n: number, d: number) => Number((n / d).toFixed(2));
       return {
         ...result,
         cpu,
         mainThreadBusy: share(busyAfter.main - busyBefore.main),
         pkcs11WorkersBusy: workers > 0 ? share((busyAfter.workers - busyBefore.workers) / workers) : null,
+        ...(messages > 0 ? { pkcs11Messages: { perSecond: Math.round(messages / seconds), jobsPerMessage: ratioOf(busyAfter.jobs - busyBefore.jobs, messages), repliesPerMessage: ratioOf(busyAfter.replies - busyBefore.replies, messages) } } : {}),
       };
     };
     const loginsBefore = await metric(url, 'keyfleet_gateway_pkcs11_logins');
@@ -242,9 +260,12 @@ async function main(): Promise<void> {
     // What grpc-js and ghz alone do here (unary Encrypt answered at once), with the same settings.
     process.stdout.write('[bench] gRPC ceiling (grpc-js echo server, ghz)... ');
     const echo = await startCeilingServer(pki);
-    let ceiling: Measured<GhzResult>;
+    let ceiling!: Measured<GhzResult>;
     const ceilingCurve: Measured<GhzResult & { shareOfPeak: number }>[] = [];
+    // Under BENCH_CPUS=split the echo server's thread (this process's main thread) gets CPU 0, as the gateway's does.
+    const placed = <T>(work: () => Promise<T>) => (SPLIT_CPUS ? onCpuZero(work) : work());
     try {
+      await placed(async () => {
       const echoTarget = { ...target, address: echo.address };
       await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
       const before = cpuSnapshot(gateway.pid);
@@ -256,6 +277,7 @@ async function main(): Promise<void> {
         const curveRun = await ghz(echoTarget, { method: 'Crypto/Encrypt', data: encrypt, concurrency: CONCURRENCY, connections: CONNECTIONS, seconds: SECONDS, rps: run.opsPerSecond * shareOfPeak });
         ceilingCurve.push({ ...curveRun, shareOfPeak, cpu: cpuShares(curveStart, cpuSnapshot(gateway.pid)) });
       }
+      });
     } finally {
       await echo.close();
     }
@@ -270,6 +292,7 @@ async function main(): Promise<void> {
       gatewaySettings: offloadEnv,
       gatewayNodeArgs: nodeArgs,
       ghzBatchScheduled: GHZ_BATCH_SCHEDULED,
+      cpuPlacement: SPLIT_CPUS ? `split: gateway main thread and echo server on CPU 0; the gateway's other threads and ghz on CPUs ${otherCpus()}` : 'shared',
       concurrency: CONCURRENCY,
       secondsPerRun: SECONDS,
       hsm: 'SoftHSM2 (Debian), one token per cluster',
@@ -358,6 +381,7 @@ function markdown(r: {
   gatewaySettings: Record<string, string | undefined>;
   gatewayNodeArgs: string[];
   ghzBatchScheduled: boolean;
+  cpuPlacement: string;
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
   results: OperationResult[];
   grpcCeiling: Measured<GhzResult>;
@@ -373,7 +397,7 @@ function markdown(r: {
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}, once before the gateway's runs of the operation and once after them; ratios divide by the mean of the two.`,
-    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}${r.ghzBatchScheduled ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}${r.ghzBatchScheduled ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}${r.cpuPlacement === 'shared' ? '' : `; CPUs ${r.cpuPlacement} (BENCH_CPUS=split)`}.`,
     '',
     '| operation | baseline ops/s (before / after) | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -400,6 +424,15 @@ function markdown(r: {
       const busy = (m: Measured<object>) => `${m.mainThreadBusy === undefined ? '-' : f(m.mainThreadBusy, 2)} / ${m.pkcs11WorkersBusy === null || m.pkcs11WorkersBusy === undefined ? '-' : f(m.pkcs11WorkersBusy, 2)}`;
       const batch = x.batch ? `${f(x.batch.cpu.gateway, 2)} (${f(x.batch.cpu.gatewayMainThread, 2)}) | ${busy(x.batch)} | ${f(x.batch.cpu.idle, 2)}` : '- | - | -';
       return `| ${x.operation} | ${f(x.baseline.cpu.bench, 2)} | ${f(x.baseline.cpu.other, 2)} | ${f(x.gateway.cpu.gateway, 2)} (${f(x.gateway.cpu.gatewayMainThread, 2)}) | ${busy(x.gateway)} | ${f(x.gateway.cpu.loadGenerator, 2)} | ${f(x.gateway.cpu.other, 2)} | ${f(x.gateway.cpu.idle, 2)} | ${f(x.gateway.cpu.steal, 2)} | ${batch} |`;
+    }),
+    '',
+    'Jobs to the PKCS#11 worker threads: messages per second, jobs per message and messages of results back per message (the work of one turn of the event loop travels as one message per worker; a worker answers what it has done every quarter millisecond), at the gateway peak and in batches.',
+    '',
+    '| operation | peak: messages/s | jobs / message | replies / message | batch: messages/s | jobs / message | replies / message |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.results.map((x) => {
+      const m = (run?: Measured<object>) => (run?.pkcs11Messages ? `${run.pkcs11Messages.perSecond} | ${f(run.pkcs11Messages.jobsPerMessage, 2)} | ${f(run.pkcs11Messages.repliesPerMessage, 2)}` : '- | - | -');
+      return `| ${x.operation} | ${m(x.gateway)} | ${m(x.batch)} |`;
     }),
     '',
     `Per 100,000 gateway operations: ${f(r.perHundredThousand.logins, 2)} logins, ${f(r.perHundredThousand.objectSearches, 2)} object searches (${r.perHundredThousand.gatewayOps} operations).`,

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SPLIT_CPUS, onOtherCpus } from './cpu-placement.bench';
 import type { LoadResult } from './load-generator.bench';
 
 /**
@@ -13,6 +14,12 @@ import type { LoadResult } from './load-generator.bench';
  * sharing its CPUs (docs/crypto-gateway.md, "the load generator's wake-ups"); off by default.
  */
 export const GHZ_BATCH_SCHEDULED = process.env['BENCH_GHZ_SCHED'] === 'batch';
+
+/** ghz with its arguments, under `chrt -b 0` (BENCH_GHZ_SCHED=batch) and on CPUs other than 0 (BENCH_CPUS=split) when asked. */
+export function ghzCommand(binary: string, args: readonly string[]): [string, string[]] {
+  const scheduled: [string, string[]] = GHZ_BATCH_SCHEDULED ? ['chrt', ['-b', '0', binary, ...args]] : [binary, [...args]];
+  return SPLIT_CPUS ? onOtherCpus(scheduled[0], scheduled[1]) : scheduled;
+}
 
 /** Where the gateway is, which proto describes it, and the mTLS identity to call it with. */
 export interface GhzTarget {
@@ -80,9 +87,8 @@ export async function ghz(target: GhzTarget, run: GhzRun): Promise<GhzResult> {
       target.address,
     ];
     await new Promise<void>((resolve, reject) => {
-      const child = GHZ_BATCH_SCHEDULED
-        ? spawn('chrt', ['-b', '0', target.binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-        : spawn(target.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const [command, commandArgs] = ghzCommand(target.binary, args);
+      const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
       child.once('error', reject);
