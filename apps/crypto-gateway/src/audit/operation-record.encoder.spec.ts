@@ -90,6 +90,37 @@ describe(encodeOperationRecord.name, () => {
     expect(value.toString('utf8')).not.toContain('card number');
   });
 
+  it('writes the envelope createMessage builds: the same keys in the same order, id and correlation id one UUIDv7 of the record\'s millisecond', () => {
+    const r: CryptoOperationRecordedV1 = { operation: 'sign', caller: 'spiffe://keyfleet.local/app/app-demo', keyAlias: 'receipts', keyVersion: 3, clusterId: 'cluster-a', outcome: 'ok', latencyMicros: 900, attempts: 2, items: 1 };
+    const reference = JSON.parse(
+      encodeMessage(createMessage({ type: MessageTypes.CryptoOperationRecordedV1, source: SOURCE, subject: 'receipts', actor: { kind: 'service', id: SOURCE }, data: r })).toString('utf8'),
+    ) as Record<string, unknown>;
+    const before = Date.now();
+
+    const fast = JSON.parse(encodeOperationRecord(r, SOURCE).value.toString('utf8')) as { id: string; time: string; correlationId: string; data: object } & Record<string, unknown>;
+
+    expect(Object.keys(fast)).toEqual(Object.keys(reference));
+    expect(Object.keys(fast.data)).toEqual(Object.keys(reference['data'] as object));
+    expect(fast.correlationId).toBe(fast.id);
+    expect(fast.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A UUIDv7 starts with its millisecond timestamp (48 bits): the record's time.
+    expect(parseInt(fast.id.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.parse(fast.time));
+    expect(Date.parse(fast.time)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(fast.time)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('stays exact for many distinct callers and aliases (its cache of quoted strings is bounded), and for strings JSON must escape', () => {
+    const tricky = ['a"b', 'back\\slash', 'line\nbreak', 'tab\t', 'é✓😀', '\u0001ctl', '</script>'];
+    for (let i = 0; i < 3_000; i += 1) {
+      const caller = `${tricky[i % tricky.length]}-${i}`;
+      const keyAlias = `alias-${i % 1_500}`;
+      const decoded = decodeMessage(encodeOperationRecord({ operation: 'encrypt', caller, keyAlias, outcome: 'ok', latencyMicros: i, attempts: 1, items: 1 }, SOURCE).value);
+
+      expect(decoded.ok && decoded.message.data).toEqual({ operation: 'encrypt', caller, keyAlias, outcome: 'ok', latencyMicros: i, attempts: 1, items: 1 });
+      expect(decoded.ok && decoded.message.subject).toBe(keyAlias);
+    }
+  });
+
   it('names the operation `random` when it has no key alias', () => {
     const { subject } = encodeOperationRecord({ operation: 'generate-random', caller: 'spiffe://keyfleet.local/app/app-demo', outcome: 'ok', latencyMicros: 5, attempts: 1, items: 1 }, SOURCE);
 
