@@ -5,6 +5,21 @@ const BYTE_FIELDS = ['session', 'key', 'input', 'signature'] as const;
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** An ArrayBuffer of `size` bytes and `place`, which copies bytes into its next free range and answers the view of them. */
+function arenaOf(size: number): { arena: ArrayBuffer; place: (bytes: Uint8Array) => Uint8Array } {
+  const arena = new ArrayBuffer(size);
+  let at = 0;
+  return {
+    arena,
+    place: (bytes) => {
+      const view = new Uint8Array(arena, at, bytes.byteLength);
+      view.set(bytes);
+      at += bytes.byteLength;
+      return view;
+    },
+  };
+}
+
 /**
  * The jobs of one message with every byte field (session and key handles, input, signature,
  * the mechanism's IV and AAD) copied into one ArrayBuffer, the arena, which the message then
@@ -27,14 +42,7 @@ export function packJobs(jobs: readonly OffloadJob[]): { jobs: OffloadJob[]; are
     for (const field of BYTE_FIELDS) if (job[field]) measure(job[field]);
     mapParameterBytes(job.mechanism, measure);
   }
-  const arena = new ArrayBuffer(size);
-  let at = 0;
-  const place = (bytes: Uint8Array): Uint8Array => {
-    const view = new Uint8Array(arena, at, bytes.byteLength);
-    view.set(bytes);
-    at += bytes.byteLength;
-    return view;
-  };
+  const { arena, place } = arenaOf(size);
   const packed = jobs.map((job) => {
     const copy: Writable<OffloadJob> = { ...job, mechanism: mapParameterBytes(job.mechanism, place) };
     for (const field of BYTE_FIELDS) if (job[field]) copy[field] = place(job[field]);
@@ -55,14 +63,7 @@ export function packJobs(jobs: readonly OffloadJob[]): { jobs: OffloadJob[]; are
 export function packResults(results: readonly OffloadResult[]): { results: OffloadResult[]; arena: ArrayBuffer } {
   let size = 0;
   for (const result of results) size += (result.output?.byteLength ?? 0) + (result.iv?.byteLength ?? 0);
-  const arena = new ArrayBuffer(size);
-  let at = 0;
-  const place = (bytes: Uint8Array): Uint8Array => {
-    const view = new Uint8Array(arena, at, bytes.byteLength);
-    view.set(bytes);
-    at += bytes.byteLength;
-    return view;
-  };
+  const { arena, place } = arenaOf(size);
   const packed = results.map((result) => {
     if (!result.output && !result.iv) return result;
     return { ...result, ...(result.output ? { output: place(result.output) } : {}), ...(result.iv ? { iv: place(result.iv) } : {}) };
