@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       { name: 'HMAC-SHA256', direct: 'hmac', input: { label: 'sessions/v1', data: kib }, method: 'Crypto/GenerateMac', data: { keyAlias: 'sessions', message: b64, macAlgorithm: 'HMAC_SHA_256' } },
     ];
     const workers = await metric(url, 'keyfleet_gateway_pkcs11_workers');
-    const busySeconds = async () => {
+    const gatewayCounters = async () => {
       const exposition = await (await fetch(`${url}/metrics`)).text();
       return {
         main: sumOf(exposition, 'keyfleet_gateway_event_loop_busy_seconds'),
@@ -183,22 +183,22 @@ async function main(): Promise<void> {
       };
     };
     const withCpu = async <T extends object>(run: () => Promise<T>): Promise<Measured<T>> => {
-      const busyBefore = await busySeconds();
+      const countersBefore = await gatewayCounters();
       const started = performance.now();
       const before = cpuSnapshot(gateway.pid);
       const result = await run();
       const cpu = cpuShares(before, cpuSnapshot(gateway.pid));
       const seconds = (performance.now() - started) / 1000;
-      const busyAfter = await busySeconds();
+      const countersAfter = await gatewayCounters();
       const share = (busy: number) => Number((busy / seconds).toFixed(2));
-      const messages = busyAfter.messages - busyBefore.messages;
+      const messages = countersAfter.messages - countersBefore.messages;
       const ratioOf = (n: number, d: number) => Number((n / d).toFixed(2));
       return {
         ...result,
         cpu,
-        mainThreadBusy: share(busyAfter.main - busyBefore.main),
-        pkcs11WorkersBusy: workers > 0 ? share((busyAfter.workers - busyBefore.workers) / workers) : null,
-        ...(messages > 0 ? { pkcs11Messages: { perSecond: Math.round(messages / seconds), jobsPerMessage: ratioOf(busyAfter.jobs - busyBefore.jobs, messages), repliesPerMessage: ratioOf(busyAfter.replies - busyBefore.replies, messages) } } : {}),
+        mainThreadBusy: share(countersAfter.main - countersBefore.main),
+        pkcs11WorkersBusy: workers > 0 ? share((countersAfter.workers - countersBefore.workers) / workers) : null,
+        ...(messages > 0 ? { pkcs11Messages: { perSecond: Math.round(messages / seconds), jobsPerMessage: ratioOf(countersAfter.jobs - countersBefore.jobs, messages), repliesPerMessage: ratioOf(countersAfter.replies - countersBefore.replies, messages) } } : {}),
       };
     };
     const loginsBefore = await metric(url, 'keyfleet_gateway_pkcs11_logins');
