@@ -180,6 +180,26 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(nodeVerify('sha256', Buffer.from('x'), estate.publicKeys.receipts, signed.results[0]?.ok.signature as Buffer)).toBe(true);
   });
 
+  it('answers every item of a batch larger than a session takes, each with its own outcome: denied, unknown, tampered', async () => {
+    // 72 items: more than two sessions' worth (32 items share one); one alias the policy does not allow, one unknown.
+    const items = Array.from({ length: 72 }, (_, i) => ({ keyAlias: i === 10 ? 'payroll' : i === 20 ? 'missing' : 'orders', plaintext: Buffer.from(`item ${i}`), encryptionContext: { n: String(i) } }));
+    const { results } = (await app.call.EncryptBatch({ items })) as { results: { ok?: { ciphertext: Buffer }; error?: { code: number; details: string } }[] };
+
+    const outcome = (r: { ok?: unknown; error?: { code: number } }) => (r.ok ? 'ok' : status[r.error?.code ?? 0]);
+    expect(results.map(outcome).filter((o) => o !== 'ok')).toEqual(['PERMISSION_DENIED', 'NOT_FOUND']);
+    expect([outcome(results[10] ?? {}), outcome(results[20] ?? {})]).toEqual(['PERMISSION_DENIED', 'NOT_FOUND']);
+
+    const sealed = results.flatMap((r, i) => (r.ok ? [{ ciphertext: r.ok.ciphertext, encryptionContext: { n: String(i) }, i }] : []));
+    const tampered = Buffer.from(sealed[5]?.ciphertext as Buffer);
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+    const blobs = sealed.map((s, n) => ({ ciphertext: n === 5 ? tampered : s.ciphertext, encryptionContext: s.encryptionContext }));
+    const opened = (await app.call.DecryptBatch({ items: blobs })) as { results: { ok?: { plaintext: Buffer }; error?: { code: number } }[] };
+
+    expect(opened.results.map(outcome).filter((o) => o !== 'ok')).toEqual(['INVALID_ARGUMENT']);
+    expect(outcome(opened.results[5] ?? {})).toBe('INVALID_ARGUMENT');
+    expect(opened.results.flatMap((r, n) => (r.ok && r.ok.plaintext.toString() !== `item ${sealed[n]?.i}` ? [n] : []))).toEqual([]);
+  });
+
   it('answers bad requests with the promised statuses', async () => {
     expect(await grpcCode(app.call.Encrypt({ keyAlias: 'missing', plaintext: Buffer.from('x') }))).toBe('NOT_FOUND: no key with alias missing');
     expect(await grpcCode(app.call.Encrypt({ keyAlias: 'disabled', plaintext: Buffer.from('x') }))).toBe('FAILED_PRECONDITION: key disabled is disabled');

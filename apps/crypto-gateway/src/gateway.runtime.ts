@@ -138,8 +138,8 @@ export class GatewayRuntime {
 
     const budget = new RetryBudget({ ratio: 0.2, minRetriesPerSecond: 10 });
     const runner: RetryRunner = {
-      run: (work, isRetryable, deadline) =>
-        retry(({ index }) => work(index), { policy: config.retry, budget, isRetryable, ...(deadline !== undefined ? { deadline } : {}) }),
+      run: (work, isRetryable, deadline, firstFailure) =>
+        retry(({ index }) => work(index), { policy: config.retry, budget, isRetryable, ...(deadline !== undefined ? { deadline } : {}), ...(firstFailure ? { firstFailure } : {}) }),
     };
     const crypto = new GatewayCrypto({ directory, clusters: fleet, retry: runner, failures: failureClassifier, audit });
 

@@ -1,9 +1,9 @@
 export { additionalData, ciphertextHeader, decodeCiphertext, encodeCiphertext, type CiphertextBlob } from './lib/ciphertext/ciphertext-format';
 export { MAC_ALGORITHMS, SIGNING_ALGORITHMS, signingAlgorithmsFor, type MacAlgorithmName, type SigningAlgorithmName } from './lib/crypto/algorithms';
-export { GatewayCrypto, MAX_ALIAS_LENGTH, MAX_PLAINTEXT_BYTES, MAX_RANDOM_BYTES, auditableAlias, type EncryptionContext, type GatewayCryptoDependencies } from './lib/crypto/gateway-crypto';
+export { GatewayCrypto, MAX_ALIAS_LENGTH, MAX_ITEMS_PER_SESSION, type BatchOutcome, MAX_PLAINTEXT_BYTES, MAX_RANDOM_BYTES, auditableAlias, type EncryptionContext, type GatewayCryptoDependencies } from './lib/crypto/gateway-crypto';
 export { GatewayException, GatewayExceptionCode, type OperationTrace } from './lib/gateway.exception';
 export { KeyDirectory, USAGES_BY_SPEC, keyDirectorySchema, keySpecSchema, keyUsageSchema, type DirectoryKey, type DirectoryVersion, type KeyDirectoryConfig, type KeySpec, type KeyUsage, type ResolvedKey } from './lib/keys/key-directory';
-export type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, HashName, OperationAudit, RequestContext, RetryRunner, SchemeName } from './lib/ports';
+export type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, HashName, OperationAudit, RequestContext, RetryRunner, SchemeName, SessionBatch } from './lib/ports';
 export { weightedChoice, type Candidate } from './lib/routing/weighted-choice';
 export type { ClusterAdmin, ClusterAdminSet, CredentialStore, HsmKeyInfo, HsmKeySelector, KeyHandleInvalidator, WrapHashName, WrapMechanismName } from './lib/admin/admin.ports';
 export { KeyAdministration, versionLabel, type KeyAdministrationDependencies, type PerCluster } from './lib/admin/key-administration';

@@ -1,4 +1,4 @@
-export { HsmCrypto, type GcmSealed, type IvSource } from './lib/crypto/hsm-crypto';
+export { HsmCrypto, type GcmSealed, type IvSource, type SessionBatch } from './lib/crypto/hsm-crypto';
 export { ecdsaDerToRaw, ecdsaRawToDer } from './lib/crypto/ecdsa-signature';
 export { CURVES, publicKeyFromObject } from './lib/crypto/public-key';
 export { FaultInjector, type FaultSettings } from './lib/fault/fault-injector';

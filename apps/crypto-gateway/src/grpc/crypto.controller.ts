@@ -3,7 +3,7 @@ import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CryptoOperation } from '@keyfleet/contracts';
-import { GatewayCrypto, GatewayException, GatewayExceptionCode, auditableAlias, decodeCiphertext, type OperationAudit, type RequestContext } from '@keyfleet/gateway';
+import { GatewayCrypto, GatewayException, GatewayExceptionCode, auditableAlias, decodeCiphertext, type BatchOutcome, type OperationAudit, type RequestContext } from '@keyfleet/gateway';
 import { LOGGER } from '@keyfleet/observability';
 import { CALLER_AUTHORIZER, OPERATION_AUDIT, type CallerAuthorizer } from '../gateway.tokens';
 import { ConnectionIdentities } from '../security/connection-identity';
@@ -95,18 +95,22 @@ export class CryptoController {
 
   @GrpcMethod('Crypto', 'EncryptBatch')
   encryptBatch(req: { items: EncryptRequest[] }, _metadata: unknown, call: Call) {
-    return this.batch(call, req.items, (item, ctx) => this.guarded(ctx, 'encrypt', item.keyAlias, () => this.crypto.encrypt(ctx, item.keyAlias, item.plaintext, item.encryptionContext ?? {})));
+    return this.batch(call, 'encrypt', req.items, (item) => item.keyAlias, (ctx, items) =>
+      this.crypto.encryptBatch(ctx, items.map((item) => ({ alias: item.keyAlias, plaintext: item.plaintext, context: item.encryptionContext ?? {} }))),
+    );
   }
 
   @GrpcMethod('Crypto', 'DecryptBatch')
   decryptBatch(req: { items: DecryptRequest[] }, _metadata: unknown, call: Call) {
-    return this.batch(call, req.items, (item, ctx) => this.guarded(ctx, 'decrypt', aliasIn(item.ciphertext), () => this.crypto.decrypt(ctx, item.ciphertext, item.encryptionContext ?? {})));
+    return this.batch(call, 'decrypt', req.items, (item) => aliasIn(item.ciphertext), (ctx, items) =>
+      this.crypto.decryptBatch(ctx, items.map((item) => ({ ciphertext: item.ciphertext ?? Buffer.alloc(0), context: item.encryptionContext ?? {} }))),
+    );
   }
 
   @GrpcMethod('Crypto', 'SignBatch')
   signBatch(req: { items: SignRequest[] }, _metadata: unknown, call: Call) {
-    return this.batch(call, req.items, (item, ctx) =>
-      this.guarded(ctx, 'sign', item.keyAlias, () => this.crypto.sign(ctx, item.keyAlias, item.message, item.messageType === 'DIGEST', item.signingAlgorithm)),
+    return this.batch(call, 'sign', req.items, (item) => item.keyAlias, (ctx, items) =>
+      this.crypto.signBatch(ctx, items.map((item) => ({ alias: item.keyAlias, message: item.message, isDigest: item.messageType === 'DIGEST', algorithm: item.signingAlgorithm }))),
     );
   }
 
@@ -122,15 +126,29 @@ export class CryptoController {
   /** Checks the caller's policy for one operation; a denial is audited like any other outcome. */
   private guarded<T>(ctx: RequestContext, operation: CryptoOperation, alias: string | undefined, run: () => Promise<T>): Promise<T> {
     const denial = this.authorizer.authorize(ctx.caller, operation, alias);
-    if (denial === undefined) return run();
+    return denial === undefined ? run() : Promise.reject(this.denied(ctx, operation, alias, denial));
+  }
+
+  /** The audit record of a denied operation, and its error. */
+  private denied(ctx: RequestContext, operation: CryptoOperation, alias: string | undefined, denial: string): GatewayException {
     if (this.audit.accepting) {
       const keyAlias = auditableAlias(alias);
       this.audit.record({ operation, caller: ctx.caller, ...(keyAlias ? { keyAlias } : {}), outcome: 'PERMISSION_DENIED', latencyMicros: 0, attempts: 0, items: 1 });
     }
-    return Promise.reject(new GatewayException(GatewayExceptionCode.PermissionDenied, denial));
+    return new GatewayException(GatewayExceptionCode.PermissionDenied, denial);
   }
 
-  private async batch<I, T>(call: Call, items: I[] | undefined, run: (item: I, ctx: RequestContext) => Promise<T>) {
+  /**
+   * A batch RPC: the policy is checked per item (a denied item fails alone, audited), the
+   * allowed items go to `GatewayCrypto` together, and each item answers its own outcome.
+   */
+  private async batch<I, T>(
+    call: Call,
+    operation: CryptoOperation,
+    items: I[] | undefined,
+    aliasOf: (item: I) => string | undefined,
+    run: (ctx: RequestContext, allowed: I[]) => Promise<BatchOutcome<T>[]>,
+  ) {
     let ctx: RequestContext;
     try {
       ctx = this.context(call);
@@ -138,14 +156,23 @@ export class CryptoController {
     } catch (err) {
       throw new RpcException(toGrpcError(err, this.logger));
     }
-    const results = await Promise.all(
-      items.map((item) =>
-        run(item, ctx).then(
-          (ok) => ({ ok }),
-          (err: unknown) => ({ error: toGrpcError(err, this.logger) }),
-        ),
-      ),
-    );
+    const results = new Array<{ ok: T } | { error: ReturnType<typeof toGrpcError> }>(items.length);
+    const allowed: I[] = [];
+    const places: number[] = [];
+    items.forEach((item, at) => {
+      const alias = aliasOf(item);
+      const denial = this.authorizer.authorize(ctx.caller, operation, alias);
+      if (denial === undefined) {
+        allowed.push(item);
+        places.push(at);
+      } else {
+        results[at] = { error: toGrpcError(this.denied(ctx, operation, alias, denial), this.logger) };
+      }
+    });
+    const outcomes = allowed.length > 0 ? await run(ctx, allowed) : [];
+    outcomes.forEach((outcome, n) => {
+      results[places[n] as number] = outcome.ok !== undefined ? { ok: outcome.ok } : { error: toGrpcError(outcome.error, this.logger) };
+    });
     return { results };
   }
 

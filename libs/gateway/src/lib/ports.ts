@@ -15,6 +15,18 @@ export interface ClusterCrypto {
   verifyMac(label: string, hash: HashName, data: Buffer, mac: Buffer, deadline?: number): Promise<boolean>;
   random(length: number, deadline?: number): Promise<Buffer>;
   publicKey(label: string, deadline?: number): Promise<KeyObject>;
+  /**
+   * Many items in one session, when the pool can run them so (implemented by `HsmCrypto`):
+   * the batch RPCs' fast path. Undefined when items must each take a session of their own.
+   */
+  readonly inOneSession?: SessionBatch | undefined;
+}
+
+/** Encrypt, decrypt or sign many items in one session: per item its outcome or its error, in the items' order. */
+export interface SessionBatch {
+  encrypt(items: readonly { readonly label: string; readonly plaintext: Buffer; readonly aad: Buffer }[], deadline?: number): Promise<({ readonly iv: Buffer; readonly ciphertext: Buffer } | Error)[]>;
+  decrypt(items: readonly { readonly label: string; readonly sealed: { readonly iv: Buffer; readonly ciphertext: Buffer }; readonly aad: Buffer }[], deadline?: number): Promise<(Buffer | Error)[]>;
+  sign(items: readonly { readonly label: string; readonly scheme: SchemeName; readonly hash: HashName; readonly digest: Buffer }[], deadline?: number): Promise<(Buffer | Error)[]>;
 }
 
 /** A cluster as the router sees it: its crypto (swappable when the pool's crypto user changes) behind its breaker and bulkhead. */
@@ -35,7 +47,8 @@ export interface ClusterSet {
 
 /** Retries with backoff under a budget (`@keyfleet/resilience`), never past the deadline. */
 export interface RetryRunner {
-  run<T>(work: (attempt: number) => Promise<T>, isRetryable: (err: unknown) => boolean, deadline?: number): Promise<T>;
+  /** `firstFailure`: a first attempt already failed elsewhere with this error; go on with the retries (backoff and budget first). */
+  run<T>(work: (attempt: number) => Promise<T>, isRetryable: (err: unknown) => boolean, deadline?: number, firstFailure?: { readonly error: unknown }): Promise<T>;
 }
 
 /** How the app classifies a failure from the HSM or resilience layers (the one place that knows both). */

@@ -3,7 +3,7 @@
 import { createCipheriv, createDecipheriv, createHmac, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import type { CryptoOperationRecordedV1 } from '@keyfleet/contracts';
 import { GatewayExceptionCode } from '../lib/gateway.exception';
-import type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, HashName, OperationAudit, RetryRunner, SchemeName } from '../lib/ports';
+import type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, HashName, OperationAudit, RetryRunner, SchemeName, SessionBatch } from '../lib/ports';
 
 export class FakeHsmError extends Error {
   constructor(readonly retryable: boolean, readonly code: GatewayExceptionCode, message: string) {
@@ -34,11 +34,33 @@ export class FakeCluster implements ClusterHandle, ClusterCrypto {
   failAlways = false;
   unavailable = false;
   crypto: ClusterCrypto = this;
+  /** Set by `withSessionBatches`: the batch RPCs' fast path, as `HsmCrypto` has it with a sync offload. */
+  inOneSession: SessionBatch | undefined;
+  /** The number of items of each session batch, in order. */
+  readonly sessionBatches: number[] = [];
+  /** Makes every session batch (not single calls) fail as a busy HSM would. */
+  failSessionBatches = false;
 
   constructor(
     readonly id: string,
     private readonly keys: FakeKeys,
   ) {}
+
+  /** Runs batches many items per session: each item as its single call would, its failure answered in its place. */
+  withSessionBatches(): this {
+    this.inOneSession = {
+      encrypt: (items) => this.sessionBatch(items, (i) => this.encrypt(i.label, i.plaintext, i.aad)),
+      decrypt: (items) => this.sessionBatch(items, (i) => this.decrypt(i.label, i.sealed, i.aad)),
+      sign: (items) => this.sessionBatch(items, (i) => this.sign(i.label, i.scheme, i.hash, i.digest)),
+    };
+    return this;
+  }
+
+  private async sessionBatch<I, R>(items: readonly I[], run: (item: I) => Promise<R>): Promise<(R | Error)[]> {
+    this.sessionBatches.push(items.length);
+    if (this.failSessionBatches) throw new FakeHsmError(true, GatewayExceptionCode.Unavailable, `cluster ${this.id} is busy`);
+    return Promise.all(items.map((item) => run(item).catch((err: Error) => err)));
+  }
 
   guard<T>(work: () => Promise<T>): Promise<T> {
     this.calls += 1;
@@ -107,9 +129,10 @@ export function clusterSet(...clusters: FakeCluster[]): ClusterSet {
 /** Tries up to `attempts` times at once (backoff is `@keyfleet/resilience`'s business, tested there). */
 export function immediateRetry(attempts = 3): RetryRunner {
   return {
-    async run(work, isRetryable) {
+    async run(work, isRetryable, _deadline, firstFailure) {
       for (let i = 0; ; i += 1) {
         try {
+          if (i === 0 && firstFailure) throw firstFailure.error;
           return await work(i);
         } catch (err) {
           if (i + 1 >= attempts || !isRetryable(err)) throw err;

@@ -2,7 +2,7 @@ import { createHash, verify } from 'node:crypto';
 import { AuditSink, FakeCluster, addKeys, clusterSet, fakeFailures, fakeKeys, immediateRetry } from '../../testing/fake-cluster.test-kit';
 import { GatewayExceptionCode } from '../gateway.exception';
 import { KeyDirectory, type KeyDirectoryConfig } from '../keys/key-directory';
-import { GatewayCrypto, MAX_PLAINTEXT_BYTES } from './gateway-crypto';
+import { GatewayCrypto, MAX_ITEMS_PER_SESSION, MAX_PLAINTEXT_BYTES, type BatchOutcome } from './gateway-crypto';
 
 const ctx = { caller: 'spiffe://keyfleet.local/app/app-demo' };
 
@@ -180,5 +180,113 @@ describe(GatewayCrypto.name, () => {
 
     await expect(sut.encrypt(ctx, 'orders', Buffer.from('x'), {})).rejects.toMatchObject({ code: GatewayExceptionCode.Unavailable });
     expect(blue.calls + green.calls).toBe(0);
+  });
+
+  describe('batches', () => {
+    const plaintexts = (n: number) => Array.from({ length: n }, (_, i) => ({ alias: 'orders', plaintext: Buffer.from(`item ${i}`), context: { n: String(i) } }));
+    const codes = <T>(outcomes: BatchOutcome<T>[]) => outcomes.map((o) => (o.error ? o.error.code : 'ok'));
+
+    beforeEach(() => {
+      blue.withSessionBatches();
+      green.withSessionBatches();
+      keys.setWeights('main', { blue: 100, green: 0 });
+    });
+
+    it('runs the items of a cluster in shared sessions of at most MAX_ITEMS_PER_SESSION, each with its own result and audit record', async () => {
+      const items = plaintexts(MAX_ITEMS_PER_SESSION + 8);
+
+      const sealed = await sut.encryptBatch(ctx, items);
+
+      expect(blue.sessionBatches).toEqual([MAX_ITEMS_PER_SESSION, 8]);
+      expect(blue.calls).toBe(2);
+      const opened = await Promise.all(sealed.map((o, i) => sut.decrypt(ctx, o.ok?.ciphertext as Buffer, { n: String(i) })));
+      expect(opened.map((o) => o.plaintext.toString())).toEqual(items.map((i) => i.plaintext.toString()));
+      const records = audit.records.slice(0, items.length);
+      expect(records).toHaveLength(items.length);
+      expect(records.every((r) => r.operation === 'encrypt' && r.outcome === 'ok' && r.attempts === 1 && r.clusterId === 'blue' && r.keyVersion === 2 && r.items === 1)).toBe(true);
+    });
+
+    it('fails a bad item alone, with its own status and record', async () => {
+      const items = [...plaintexts(2), { alias: 'nope', plaintext: Buffer.from('x'), context: {} }, { alias: 'orders', plaintext: Buffer.alloc(MAX_PLAINTEXT_BYTES + 1), context: {} }];
+
+      const outcomes = await sut.encryptBatch(ctx, items);
+
+      expect(codes(outcomes)).toEqual(['ok', 'ok', GatewayExceptionCode.NotFound, GatewayExceptionCode.InvalidArgument]);
+      expect(blue.sessionBatches).toEqual([2]);
+      expect(audit.records.map((r) => [r.keyAlias, r.outcome])).toEqual([
+        ['nope', 'NOT_FOUND'],
+        ['orders', 'INVALID_ARGUMENT'],
+        ['orders', 'ok'],
+        ['orders', 'ok'],
+      ]);
+    });
+
+    it('retries the items of a failed shared attempt one by one, on another cluster first', async () => {
+      keys.setWeights('main', { blue: 50, green: 50 });
+      blue.failSessionBatches = true;
+      const random = () => 0.1; // always blue first
+      sut = new GatewayCrypto({ directory: keys, clusters: clusterSet(blue, green), retry: immediateRetry(3), failures: fakeFailures, audit, random });
+
+      const outcomes = await sut.encryptBatch(ctx, plaintexts(5));
+
+      expect(codes(outcomes)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(blue.sessionBatches).toEqual([5]);
+      expect(green.sessionBatches).toEqual([]);
+      expect(audit.records.map((r) => [r.clusterId, r.attempts])).toEqual(Array.from({ length: 5 }, () => ['green', 2]));
+    });
+
+    it('does not retry an item whose failure is its own, and decrypts the others', async () => {
+      const sealed = await sut.encryptBatch(ctx, plaintexts(3));
+      const blobs = sealed.map((o, i) => ({ ciphertext: o.ok?.ciphertext as Buffer, context: { n: String(i) } }));
+      blobs[1] = { ciphertext: blobs[1]?.ciphertext as Buffer, context: { n: 'wrong' } };
+      blobs.push({ ciphertext: Buffer.from('garbage'), context: { n: '3' } });
+      blue.sessionBatches.length = 0;
+
+      const opened = await sut.decryptBatch(ctx, blobs);
+
+      expect(codes(opened)).toEqual(['ok', GatewayExceptionCode.InvalidArgument, 'ok', GatewayExceptionCode.InvalidArgument]);
+      expect(opened[1]?.error?.message).toBe('ciphertext authentication failed');
+      expect(opened[2]?.ok).toMatchObject({ plaintext: Buffer.from('item 2'), keyAlias: 'orders', keyVersion: 2 });
+      expect(blue.sessionBatches).toEqual([3]);
+      expect(blue.calls).toBe(2);
+    });
+
+    it('signs messages and digests in a shared session, with the algorithm each item asked for', async () => {
+      const message = Buffer.from('receipt 9');
+      const digest = createHash('sha256').update(message).digest();
+
+      const signed = await sut.signBatch(ctx, [
+        { alias: 'receipts', message, isDigest: false, algorithm: 'ECDSA_SHA_256' },
+        { alias: 'receipts', message: digest, isDigest: true, algorithm: 'ECDSA_SHA_256' },
+        { alias: 'receipts', message: Buffer.from('short'), isDigest: true, algorithm: 'ECDSA_SHA_256' },
+      ]);
+
+      expect(codes(signed)).toEqual(['ok', 'ok', GatewayExceptionCode.InvalidArgument]);
+      expect(blue.sessionBatches).toEqual([2]);
+      const pem = (await sut.getPublicKey(ctx, 'receipts')).pem;
+      for (const outcome of signed.slice(0, 2)) {
+        expect(outcome.ok).toMatchObject({ keyAlias: 'receipts', keyVersion: 1, signingAlgorithm: 'ECDSA_SHA_256' });
+        expect(verify('sha256', digest, pem, outcome.ok?.signature as Buffer)).toBe(true);
+      }
+    });
+
+    it('takes the per-item path on a cluster that cannot share sessions', async () => {
+      blue.inOneSession = undefined;
+
+      const outcomes = await sut.encryptBatch(ctx, plaintexts(4));
+
+      expect(codes(outcomes)).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(blue.sessionBatches).toEqual([]);
+      expect(blue.calls).toBe(4);
+    });
+
+    it('refuses every item while the audit trail cannot be written', async () => {
+      audit.accepting = false;
+
+      const outcomes = await sut.encryptBatch(ctx, plaintexts(3));
+
+      expect(codes(outcomes)).toEqual(Array.from({ length: 3 }, () => GatewayExceptionCode.Unavailable));
+      expect(blue.calls + green.calls).toBe(0);
+    });
   });
 });

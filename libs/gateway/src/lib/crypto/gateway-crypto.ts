@@ -3,7 +3,7 @@ import type { CryptoOperation, OperationOutcome } from '@keyfleet/contracts';
 import { additionalData, ciphertextHeader, decodeCiphertext, encodeCiphertext } from '../ciphertext/ciphertext-format';
 import { GatewayException, GatewayExceptionCode, type OperationTrace } from '../gateway.exception';
 import type { KeyDirectory, KeyUsage, ResolvedKey } from '../keys/key-directory';
-import type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, OperationAudit, RequestContext, RetryRunner } from '../ports';
+import type { ClusterCrypto, ClusterHandle, ClusterSet, FailureClassifier, HashName, OperationAudit, RequestContext, RetryRunner, SchemeName, SessionBatch } from '../ports';
 import { weightedChoice } from '../routing/weighted-choice';
 import { DIGEST_LENGTH, macFor, signingAlgorithmsFor, signingFor, type SigningAlgorithmName } from './algorithms';
 
@@ -12,6 +12,52 @@ export const MAX_RANDOM_BYTES = 1024;
 /** Longest alias the key directory allows. */
 export const MAX_ALIAS_LENGTH = 128;
 const DATA_KEY_BYTES = 32;
+/**
+ * Most items of a batch that share one session (and one breaker call and bulkhead slot). A
+ * session runs its items one after another: 32 AES-GCM 1 KiB items take about 2 ms on SoftHSM2
+ * here; a batch of more items for one cluster spreads over more sessions.
+ */
+export const MAX_ITEMS_PER_SESSION = 32;
+const NONE_TRIED: ReadonlySet<string> = new Set();
+
+/** One item's outcome in a batch. */
+export type BatchOutcome<T> = { readonly ok: T; readonly error?: undefined } | { readonly ok?: undefined; readonly error: GatewayException };
+
+/** How one kind of batch item becomes a session batch's operation and back. */
+interface BatchKind<I, Op, R, V> {
+  readonly operation: CryptoOperation;
+  /** The alias the item names, for the audit record of an item that fails before its key is known. */
+  readonly aliasOf: (item: I) => string | undefined;
+  /** Checks the item and finds its key. @throws GatewayException */
+  readonly prepare: (item: I) => { readonly key: ResolvedKey; readonly op: Op };
+  readonly inSession: (batch: SessionBatch, ops: Op[], deadline?: number) => Promise<(R | Error)[]>;
+  readonly single: (crypto: ClusterCrypto, op: Op, deadline?: number) => Promise<R>;
+  readonly finish: (key: ResolvedKey, result: R, item: I) => V;
+}
+
+/** A cluster's share of a batch, waiting to go out: its operations and where each answer goes. */
+interface ClusterShare<Op, R> {
+  readonly batch: SessionBatch;
+  readonly ops: Op[];
+  readonly answers: ((result: R | Error) => void)[];
+}
+
+interface EncryptOp {
+  readonly label: string;
+  readonly plaintext: Buffer;
+  readonly aad: Buffer;
+}
+interface DecryptOp {
+  readonly label: string;
+  readonly sealed: { readonly iv: Buffer; readonly ciphertext: Buffer };
+  readonly aad: Buffer;
+}
+interface SignOp {
+  readonly label: string;
+  readonly scheme: SchemeName;
+  readonly hash: HashName;
+  readonly digest: Buffer;
+}
 
 export type EncryptionContext = Readonly<Record<string, string>>;
 
@@ -135,6 +181,112 @@ export class GatewayCrypto {
     });
   }
 
+  /**
+   * Encrypts many items (the batch RPC): what `encrypt` does per item, each with its own outcome
+   * and audit record. Items that go to a cluster whose pool can run many in one session
+   * (`ClusterCrypto.inOneSession`) share sessions, up to `MAX_ITEMS_PER_SESSION` each, and with
+   * them one breaker call and bulkhead slot; an item whose shared attempt fails with a retryable
+   * error is retried on its own (backoff and retry budget first, another cluster preferred).
+   */
+  encryptBatch(ctx: RequestContext, items: readonly { readonly alias: string; readonly plaintext: Buffer; readonly context: EncryptionContext }[]) {
+    return this.batch(ctx, items, {
+      operation: 'encrypt',
+      aliasOf: (item) => item.alias,
+      prepare: (item) => {
+        if (item.plaintext.length > MAX_PLAINTEXT_BYTES) throw invalid(`plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`);
+        const key = this.resolve(item.alias, 'ENCRYPT_DECRYPT');
+        return { key, op: { label: key.label, plaintext: item.plaintext, aad: additionalData(ciphertextHeader(key.alias, key.version), item.context) } };
+      },
+      inSession: (batch, ops: EncryptOp[], deadline) => batch.encrypt(ops, deadline),
+      single: (crypto, op, deadline) => crypto.encrypt(op.label, op.plaintext, op.aad, deadline),
+      finish: (key, sealed) => ({
+        ciphertext: encodeCiphertext({ keyAlias: key.alias, keyVersion: key.version, iv: sealed.iv, sealed: sealed.ciphertext }),
+        keyAlias: key.alias,
+        keyVersion: key.version,
+      }),
+    });
+  }
+
+  /** Decrypts many items, as `encryptBatch` encrypts them. */
+  decryptBatch(ctx: RequestContext, items: readonly { readonly ciphertext: Buffer; readonly context: EncryptionContext }[]) {
+    return this.batch(ctx, items, {
+      operation: 'decrypt',
+      aliasOf: (item) => aliasOf(item.ciphertext),
+      prepare: (item) => {
+        const blob = decodeCiphertext(item.ciphertext);
+        const key = this.resolve(blob.keyAlias, 'ENCRYPT_DECRYPT', blob.keyVersion);
+        return { key, op: { label: key.label, sealed: { iv: blob.iv, ciphertext: blob.sealed }, aad: additionalData(blob.header, item.context) } };
+      },
+      inSession: (batch, ops: DecryptOp[], deadline) => batch.decrypt(ops, deadline),
+      single: (crypto, op, deadline) => crypto.decrypt(op.label, op.sealed, op.aad, deadline),
+      finish: (key, plaintext) => ({ plaintext, keyAlias: key.alias, keyVersion: key.version }),
+    });
+  }
+
+  /** Signs many items, as `encryptBatch` encrypts them. */
+  signBatch(ctx: RequestContext, items: readonly { readonly alias: string; readonly message: Buffer; readonly isDigest: boolean; readonly algorithm: string }[]) {
+    return this.batch(ctx, items, {
+      operation: 'sign',
+      aliasOf: (item) => item.alias,
+      prepare: (item) => {
+        const key = this.resolve(item.alias, 'SIGN_VERIFY');
+        const { scheme, hash } = signingFor(key.spec, item.algorithm);
+        return { key, op: { label: key.label, scheme, hash, digest: digestOf(item.message, item.isDigest, hash) } };
+      },
+      inSession: (batch, ops: SignOp[], deadline) => batch.sign(ops, deadline),
+      single: (crypto, op, deadline) => crypto.sign(op.label, op.scheme, op.hash, op.digest, deadline),
+      finish: (key, signature, item) => ({ signature, keyAlias: key.alias, keyVersion: key.version, signingAlgorithm: item.algorithm }),
+    });
+  }
+
+  private async batch<I, Op, R, V>(ctx: RequestContext, items: readonly I[], kind: BatchKind<I, Op, R, V>): Promise<BatchOutcome<V>[]> {
+    const started = process.hrtime.bigint();
+    const shares = new Map<ClusterHandle, ClusterShare<Op, R>>();
+    // Each item runs synchronously up to its first await: by the end of this map every item that
+    // can share a session is in its cluster's share.
+    const outcomes = items.map((item) => {
+      let alias = kind.aliasOf(item);
+      const run = async (): Promise<Traced<V>> => {
+        const { key, op } = kind.prepare(item);
+        alias = key.alias;
+        const work = (crypto: ClusterCrypto, deadline?: number) => kind.single(crypto, op, deadline);
+        const cluster = this.pick(key.clusters, NONE_TRIED, key.alias);
+        const batch = cluster.crypto.inOneSession;
+        if (!batch) {
+          const { value, trace } = await this.routed(ctx, key.clusters, work, key.version, key.alias);
+          return { value: kind.finish(key, value, item), trace };
+        }
+        const result = await new Promise<R | Error>((answer) => {
+          let share = shares.get(cluster);
+          if (!share) shares.set(cluster, (share = { batch, ops: [], answers: [] }));
+          share.ops.push(op);
+          share.answers.push(answer);
+        });
+        if (!(result instanceof Error)) return { value: kind.finish(key, result, item), trace: { attempts: 1, clusterId: cluster.id, keyVersion: key.version } };
+        const { value, trace } = await this.routed(ctx, key.clusters, work, key.version, key.alias, { clusterId: cluster.id, error: result });
+        return { value: kind.finish(key, value, item), trace };
+      };
+      return this.audited(ctx, kind.operation, () => alias, run, started).then(
+        (ok): BatchOutcome<V> => ({ ok }),
+        (error: GatewayException): BatchOutcome<V> => ({ error }),
+      );
+    });
+    for (const [cluster, share] of shares) {
+      for (let from = 0; from < share.ops.length; from += MAX_ITEMS_PER_SESSION) {
+        const ops = share.ops.slice(from, from + MAX_ITEMS_PER_SESSION);
+        const answers = share.answers.slice(from, from + MAX_ITEMS_PER_SESSION);
+        cluster.guard(() => kind.inSession(share.batch, ops, ctx.deadline)).then(
+          (results) => answers.forEach((answer, at) => answer(results[at] ?? new Error('the session batch answered fewer items than it was given'))),
+          (err: unknown) => {
+            const failure = err instanceof Error ? err : new Error(String(err));
+            for (const answer of answers) answer(failure);
+          },
+        );
+      }
+    }
+    return Promise.all(outcomes);
+  }
+
   private async seal(ctx: RequestContext, key: ResolvedKey, plaintext: Buffer, context: EncryptionContext) {
     const header = ciphertextHeader(key.alias, key.version);
     const aad = additionalData(header, context);
@@ -165,9 +317,10 @@ export class GatewayCrypto {
     work: (crypto: ClusterCrypto, deadline?: number) => Promise<T>,
     keyVersion?: number,
     alias?: string,
+    firstAttempt?: { readonly clusterId: string; readonly error: unknown },
   ): Promise<Traced<T>> {
-    const tried = new Set<string>();
-    const trace: OperationTrace = { attempts: 0, ...(keyVersion ? { keyVersion } : {}) };
+    const tried = new Set<string>(firstAttempt ? [firstAttempt.clusterId] : []);
+    const trace: OperationTrace = { attempts: firstAttempt ? 1 : 0, ...(keyVersion ? { keyVersion } : {}), ...(firstAttempt ? { clusterId: firstAttempt.clusterId } : {}) };
     try {
       const value = await this.deps.retry.run(
         () => {
@@ -179,6 +332,7 @@ export class GatewayCrypto {
         },
         (err) => !(err instanceof GatewayException) && this.deps.failures.classify(err).retryable,
         ctx.deadline,
+        firstAttempt && { error: firstAttempt.error },
       );
       return { value, trace };
     } catch (err) {
@@ -206,8 +360,13 @@ export class GatewayCrypto {
   }
 
   /** Runs one operation and writes its audit record, whatever the outcome. Refuses work when no record could be kept. */
-  private async audited<T>(ctx: RequestContext, operation: CryptoOperation, alias: string | undefined | (() => string | undefined), run: () => Promise<Traced<T>>): Promise<T> {
-    const started = process.hrtime.bigint();
+  private async audited<T>(
+    ctx: RequestContext,
+    operation: CryptoOperation,
+    alias: string | undefined | (() => string | undefined),
+    run: () => Promise<Traced<T>>,
+    started = process.hrtime.bigint(),
+  ): Promise<T> {
     const aliasNow = () => (typeof alias === 'function' ? alias() : alias);
     let outcome: OperationOutcome = 'ok';
     let trace: OperationTrace = { attempts: 0 };
@@ -246,6 +405,15 @@ export class GatewayCrypto {
  */
 export function auditableAlias(alias: string | undefined): string | undefined {
   return alias && alias.length <= MAX_ALIAS_LENGTH ? alias : undefined;
+}
+
+/** The alias a ciphertext names; undefined for garbage (which fails when the item is prepared). */
+function aliasOf(ciphertext: Buffer): string | undefined {
+  try {
+    return decodeCiphertext(ciphertext).keyAlias;
+  } catch {
+    return undefined;
+  }
 }
 
 function invalid(message: string): GatewayException {

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
-import { HsmException, HsmExceptionCode } from '../hsm.exception';
+import { HSM_ERROR_TRAITS, HsmException, HsmExceptionCode } from '../hsm.exception';
 import type { CachedKey, KeyObjectClass } from '../key/key-handle-cache';
 import { AesGcmMechanism, DigestSignatureMechanism, HmacMechanism, type HashAlgorithm, type SignatureScheme } from '../mechanism/mechanisms';
 import { execute } from '../offload/offload-jobs';
@@ -57,39 +57,20 @@ export class HsmCrypto {
       const sent = this.ivSource === 'caller' ? this.ivs.next() : Buffer.alloc(AesGcmMechanism.IV_BYTES);
       const mechanism = new AesGcmMechanism(sent, aad).toPkcs11();
       const done = await this.operate({ kind: 'encrypt', session, key: key.handle, mechanism, input: plaintext, outputBytes: plaintext.length + AesGcmMechanism.TAG_BYTES });
-      // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
-      const ciphertext = done.output ?? Buffer.alloc(0);
-      // The IV after the call (on a worker, its copy): the one the HSM may have written.
-      const iv = done.iv ?? sent;
-      // Never emit a blob whose IV is not the one used: if the HSM should have written it back and did not, fail.
-      if (this.ivSource === 'hsm' && iv.equals(Buffer.alloc(iv.length))) {
-        throw new HsmException(HsmExceptionCode.DeviceError, 'the HSM did not return the AES-GCM IV it generated');
-      }
-      return { iv, ciphertext };
+      return this.sealed(done, sent);
     });
   }
 
   /** Decrypts and authenticates; a wrong key, AAD or tampered input is `AuthenticationFailed`. */
   decrypt(label: string, sealed: GcmSealed, aad: Buffer, deadline?: number): Promise<Buffer> {
-    if (sealed.iv.length !== AesGcmMechanism.IV_BYTES || sealed.ciphertext.length < AesGcmMechanism.TAG_BYTES) {
-      return Promise.reject(new HsmException(HsmExceptionCode.AuthenticationFailed, 'ciphertext authentication failed'));
-    }
+    if (!wellFormed(sealed)) return Promise.reject(authenticationFailed());
     return this.withKey(label, 'secret', deadline, async (session, key) => {
       const mechanism = new AesGcmMechanism(sealed.iv, aad).toPkcs11();
       try {
         const done = await this.operate({ kind: 'decrypt', session, key: key.handle, mechanism, input: sealed.ciphertext, outputBytes: sealed.ciphertext.length });
         return done.output ?? Buffer.alloc(0);
       } catch (err) {
-        // A failed C_DecryptInit keeps its own meaning (the key's usage, a bad mechanism): only the decryption's failures below are the tag's.
-        if (err instanceof pkcs11js.Pkcs11Error && err.method === 'C_DecryptInit') throw toHsmException(err, 'C_DecryptInit');
-        const failure = toHsmException(err, 'C_Decrypt');
-        // A bad GCM tag is reported differently per library: SoftHSM2 2.6 answers CKR_GENERAL_ERROR (measured in
-        // session-pool.integration-spec.ts), others CKR_ENCRYPTED_DATA_INVALID or CKR_FUNCTION_FAILED (which would
-        // otherwise read as "busy"). After a successful C_DecryptInit all of them mean authentication failed.
-        if (failure.code === HsmExceptionCode.AuthenticationFailed || failure.ckr === 'CKR_FUNCTION_FAILED' || failure.ckr === 'CKR_GENERAL_ERROR') {
-          throw new HsmException(HsmExceptionCode.AuthenticationFailed, 'ciphertext authentication failed', { ckr: failure.ckr });
-        }
-        throw failure;
+        throw decryptFailure(err);
       }
     });
   }
@@ -133,6 +114,124 @@ export class HsmCrypto {
     });
   }
 
+  /**
+   * Encrypt, decrypt and sign for many items in one borrowed session, one after another on one
+   * PKCS#11 worker: the gateway's batches, whose items then cost the main thread no session,
+   * pool turn or promise of their own. Only where the module's offload runs jobs in order (sync
+   * calls: a worker does one operation at a time anyway, so one session for many items costs no
+   * parallelism); undefined otherwise (no offload, or async calls for a networked HSM, where
+   * items in sessions of their own overlap).
+   */
+  get inOneSession(): SessionBatch | undefined {
+    return this.pool.module.offload?.inOrder ? this.sessionBatch : undefined;
+  }
+
+  private readonly sessionBatch: SessionBatch = {
+    encrypt: (items, deadline) =>
+      this.inOrder(items, 'secret', deadline, (item) => {
+        const sent = this.ivSource === 'caller' ? this.ivs.next() : Buffer.alloc(AesGcmMechanism.IV_BYTES);
+        const mechanism = new AesGcmMechanism(sent, item.aad).toPkcs11();
+        return {
+          request: { kind: 'encrypt', mechanism, input: item.plaintext, outputBytes: item.plaintext.length + AesGcmMechanism.TAG_BYTES },
+          answer: (done) => this.sealed(done, sent),
+          failure: (err) => toHsmException(err, 'C_Encrypt'),
+        };
+      }),
+    decrypt: (items, deadline) =>
+      this.inOrder(items, 'secret', deadline, (item) => {
+        if (!wellFormed(item.sealed)) throw authenticationFailed();
+        const mechanism = new AesGcmMechanism(item.sealed.iv, item.aad).toPkcs11();
+        return {
+          request: { kind: 'decrypt', mechanism, input: item.sealed.ciphertext, outputBytes: item.sealed.ciphertext.length },
+          answer: (done) => done.output ?? Buffer.alloc(0),
+          failure: decryptFailure,
+        };
+      }),
+    sign: (items, deadline) =>
+      this.inOrder(items, 'private', deadline, (item, key) => {
+        assertKeyFits(item.scheme, key);
+        const mechanism = new DigestSignatureMechanism(item.scheme, item.hash);
+        return {
+          request: { kind: 'sign', mechanism: mechanism.toPkcs11(), input: mechanism.input(item.digest), outputBytes: MAX_SIGNATURE_BYTES },
+          answer: (done) => {
+            const signature = done.output ?? Buffer.alloc(0);
+            return item.scheme === 'ecdsa' ? ecdsaRawToDer(signature) : signature;
+          },
+          failure: (err) => toHsmException(err, 'C_Sign'),
+        };
+      }),
+  };
+
+  /**
+   * Runs the items' jobs in one session, in order on one worker. Each item gets its outcome or
+   * its error (unknown key, a bad tag: the others go on); a handle the library calls invalid is
+   * looked up once more. A failure that concerns the session or the login (a broken session, a
+   * device error, the login gone) fails the whole call, so that the pool replaces the session or
+   * logs in again and the caller retries every item.
+   */
+  private inOrder<I extends { readonly label: string }, T>(
+    items: readonly I[],
+    keyClass: KeyObjectClass,
+    deadline: number | undefined,
+    prepare: (item: I, key: CachedKey) => { request: Pick<OffloadRequest, 'kind' | 'mechanism' | 'input' | 'outputBytes'>; answer: (done: OffloadOutcome) => T; failure: (err: unknown) => HsmException },
+  ): Promise<(T | HsmException)[]> {
+    const { offload, path: library } = this.pool.module;
+    if (!offload) return Promise.reject(new HsmException(HsmExceptionCode.InvalidInput, 'items in one session need the PKCS#11 offload'));
+    return this.pool.run(async (session) => {
+      const settled = new Array<T | HsmException>(items.length);
+      let todo = items.map((_, at) => at);
+      for (let lookup = 0; lookup < 2 && todo.length > 0; lookup += 1) {
+        const sent: { at: number; answer: (done: OffloadOutcome) => T; failure: (err: unknown) => HsmException }[] = [];
+        const requests: OffloadRequest[] = [];
+        for (const at of todo) {
+          const item = items[at] as I;
+          try {
+            const key = this.pool.findKey(session, item.label, keyClass);
+            const { request, answer, failure } = prepare(item, key);
+            requests.push({ ...request, session, key: key.handle, library });
+            sent.push({ at, answer, failure });
+          } catch (err) {
+            settled[at] = toHsmException(err, 'key operation');
+          }
+        }
+        const outcomes = requests.length > 0 ? await offload.runInOrder(requests) : [];
+        const again: number[] = [];
+        outcomes.forEach((outcome, n) => {
+          const { at, answer, failure } = sent[n] as (typeof sent)[number];
+          let result: T | HsmException;
+          try {
+            result = outcome instanceof Error ? failure(outcome) : answer(outcome);
+          } catch (err) {
+            result = toHsmException(err, 'key operation');
+          }
+          if (result instanceof HsmException && result.code === HsmExceptionCode.KeyHandleInvalid && lookup === 0) {
+            this.pool.keys.invalidate((items[at] as I).label);
+            again.push(at);
+          } else {
+            settled[at] = result;
+          }
+        });
+        todo = again;
+      }
+      const fatal = settled.find((s): s is HsmException => s instanceof HsmException && (HSM_ERROR_TRAITS[s.code].replaceSession || s.code === HsmExceptionCode.NotLoggedIn));
+      if (fatal) throw fatal;
+      return settled;
+    }, deadline);
+  }
+
+  /** An encryption's answer: the IV really used and ciphertext || tag. */
+  private sealed(done: OffloadOutcome, sent: Buffer): GcmSealed {
+    // pkcs11js answers a view of the output buffer (here exactly its length): no copy needed.
+    const ciphertext = done.output ?? Buffer.alloc(0);
+    // The IV after the call (on a worker, its copy): the one the HSM may have written.
+    const iv = done.iv ?? sent;
+    // Never emit a blob whose IV is not the one used: if the HSM should have written it back and did not, fail.
+    if (this.ivSource === 'hsm' && iv.equals(Buffer.alloc(iv.length))) {
+      throw new HsmException(HsmExceptionCode.DeviceError, 'the HSM did not return the AES-GCM IV it generated');
+    }
+    return { iv, ciphertext };
+  }
+
   /** Random bytes from the HSM's generator. */
   random(length: number, deadline?: number): Promise<Buffer> {
     return this.pool.run((session) => Promise.resolve(Buffer.from(this.lib.C_GenerateRandom(session, Buffer.alloc(length)))), deadline);
@@ -172,6 +271,35 @@ export class HsmCrypto {
       }
     }, deadline);
   }
+}
+
+/** What a batch of one session takes (structurally `@keyfleet/gateway`'s `SessionBatch`): per item its outcome or its error. */
+export interface SessionBatch {
+  encrypt(items: readonly { readonly label: string; readonly plaintext: Buffer; readonly aad: Buffer }[], deadline?: number): Promise<(GcmSealed | HsmException)[]>;
+  decrypt(items: readonly { readonly label: string; readonly sealed: GcmSealed; readonly aad: Buffer }[], deadline?: number): Promise<(Buffer | HsmException)[]>;
+  sign(items: readonly { readonly label: string; readonly scheme: SignatureScheme; readonly hash: HashAlgorithm; readonly digest: Buffer }[], deadline?: number): Promise<(Buffer | HsmException)[]>;
+}
+
+function wellFormed(sealed: GcmSealed): boolean {
+  return sealed.iv.length === AesGcmMechanism.IV_BYTES && sealed.ciphertext.length >= AesGcmMechanism.TAG_BYTES;
+}
+
+function authenticationFailed(ckr?: string): HsmException {
+  return new HsmException(HsmExceptionCode.AuthenticationFailed, 'ciphertext authentication failed', ckr ? { ckr } : {});
+}
+
+/**
+ * A failed AES-GCM decryption as the caller sees it. A failed C_DecryptInit keeps its own
+ * meaning (the key's usage, a bad mechanism); after it, a bad GCM tag is reported differently
+ * per library: SoftHSM2 2.6 answers CKR_GENERAL_ERROR (measured in
+ * session-pool.integration-spec.ts), others CKR_ENCRYPTED_DATA_INVALID or CKR_FUNCTION_FAILED
+ * (which would otherwise read as "busy"); all of them mean authentication failed.
+ */
+function decryptFailure(err: unknown): HsmException {
+  if (err instanceof pkcs11js.Pkcs11Error && err.method === 'C_DecryptInit') return toHsmException(err, 'C_DecryptInit');
+  const failure = toHsmException(err, 'C_Decrypt');
+  if (failure.code === HsmExceptionCode.AuthenticationFailed || failure.ckr === 'CKR_FUNCTION_FAILED' || failure.ckr === 'CKR_GENERAL_ERROR') return authenticationFailed(failure.ckr);
+  return failure;
 }
 
 function assertKeyFits(scheme: SignatureScheme, key: CachedKey): void {

@@ -116,10 +116,50 @@ export class Pkcs11Offload {
     return new Promise<OffloadOutcome>((resolve, reject) => {
       thread.waiting.set(id, { resolve, reject });
       thread.pending.push({ ...request, id });
-      if (!thread.flushing) {
-        thread.flushing = true;
-        setImmediate(() => this.flush(thread));
-      }
+      this.scheduleFlush(thread);
+    });
+  }
+
+  /** Sends the thread's pending jobs after this turn of the event loop (one message for all of a turn's jobs). */
+  private scheduleFlush(thread: Thread): void {
+    if (thread.flushing) return;
+    thread.flushing = true;
+    setImmediate(() => this.flush(thread));
+  }
+
+  /** True when a worker runs a message's jobs one after another (sync calls): `runInOrder` is possible. */
+  get inOrder(): boolean {
+    return this.options.calls === 'sync';
+  }
+
+  /**
+   * Runs jobs one after another on one worker, in this order: the jobs of one session (a
+   * PKCS#11 session does one operation at a time). Each job settles on its own: the answer holds
+   * an outcome or the error (as `run` would reject it) per job. It costs the calling thread one
+   * promise for all of them. Only with sync calls (`inOrder`), where a worker runs its jobs in
+   * turn; with async calls they would overlap in the session.
+   * @throws HsmException `InvalidInput` with async calls, `PoolClosed` after `close`, `DeviceError` with no worker running
+   */
+  runInOrder(requests: readonly OffloadRequest[]): Promise<(OffloadOutcome | Error)[]> {
+    if (!this.inOrder) return Promise.reject(new HsmException(HsmExceptionCode.InvalidInput, 'jobs in order need a worker with sync calls'));
+    if (this.closed) return Promise.reject(new HsmException(HsmExceptionCode.PoolClosed, 'the PKCS#11 offload is closed'));
+    const thread = this.leastBusy();
+    if (!thread) return Promise.reject(new HsmException(HsmExceptionCode.DeviceError, 'no PKCS#11 worker thread is running'));
+    return new Promise((resolve) => {
+      const settled: (OffloadOutcome | Error)[] = new Array<OffloadOutcome | Error>(requests.length);
+      let left = requests.length;
+      if (left === 0) resolve(settled);
+      requests.forEach((request, at) => {
+        const id = (this.nextId += 1);
+        const done = (outcome: OffloadOutcome | Error) => {
+          settled[at] = outcome;
+          left -= 1;
+          if (left === 0) resolve(settled);
+        };
+        thread.waiting.set(id, { resolve: done, reject: done });
+        thread.pending.push({ ...request, id });
+      });
+      this.scheduleFlush(thread);
     });
   }
 

@@ -230,4 +230,39 @@ describe(retry.name, () => {
     await expect(retry(work, opts)).rejects.toBeInstanceOf(DeviceError);
     expect(calls()).toBe(1);
   });
+
+  describe('continuing after a first attempt made elsewhere', () => {
+    it('backs off first and runs work from index 1', async () => {
+      const opts = options({ firstFailure: { error: new DeviceError(true) } });
+      const seen: number[] = [];
+
+      const sut = await retry(({ index }) => {
+        seen.push(index);
+        return Promise.resolve(`done at ${index}`);
+      }, opts);
+
+      expect(sut).toBe('done at 1');
+      expect(seen).toEqual([1]);
+      expect(opts.slept).toEqual([5]);
+    });
+
+    it('rethrows a first failure that is not retryable without calling work', async () => {
+      const { calls, work } = alwaysFailing();
+      const first = new DeviceError(false);
+
+      await expect(retry(work, options({ firstFailure: { error: first } }))).rejects.toBe(first);
+      expect(calls()).toBe(0);
+    });
+
+    it('counts the first attempt against the attempts and asks the budget before the first retry', async () => {
+      const { calls, work } = alwaysFailing();
+      await expect(retry(work, options({ policy: { attempts: 2, baseMs: 1, capMs: 1 }, firstFailure: { error: new DeviceError(true) } }))).rejects.toBeInstanceOf(DeviceError);
+      expect(calls()).toBe(1);
+
+      const spent = new RetryBudget({ ratio: 0, minRetriesPerSecond: 0, now: () => 0 });
+      const first = new DeviceError(true);
+      await expect(retry(work, options({ budget: spent, firstFailure: { error: first } }))).rejects.toBe(first);
+      expect(calls()).toBe(1);
+    });
+  });
 });

@@ -34,6 +34,13 @@ export interface RetryOptions {
   readonly deadline?: number;
   /** Stops further attempts (and wakes a backoff sleep); the attempt in progress is the work's business. */
   readonly signal?: AbortSignal;
+  /**
+   * The failure of a first attempt made elsewhere (e.g. the shared attempt of a batch): `retry`
+   * goes on as if its own first attempt had failed with it. It decides as for any failure (rethrows
+   * it unless retryable, with attempts left, the deadline and the budget allowing), sleeps the
+   * first backoff and runs `work` from index 1. The budget counts the call as one request.
+   */
+  readonly firstFailure?: { readonly error: unknown };
   /** Told before each retry, for metrics and logs. */
   readonly onRetry?: (info: RetryInfo) => void;
   /** Injectable for tests: clock in epoch ms, [0, 1) random source, sleep that honours the signal. */
@@ -73,6 +80,7 @@ export async function retry<T>(work: (attempt: RetryAttempt) => Promise<T>, opti
 
   for (let index = 0; ; index += 1) {
     try {
+      if (index === 0 && options.firstFailure) throw options.firstFailure.error;
       return await work({ index, excluded, exclude });
     } catch (error) {
       if (!options.isRetryable(error) || index + 1 >= policy.attempts || signal?.aborted) throw error;
