@@ -6,6 +6,7 @@
 # BENCH_SECONDS sets the length of each run (default 5); BENCH_ONLY=<name part> runs one
 # operation; BENCH_GATEWAY_NODE_ARGS passes node flags to the gateway (e.g. --cpu-prof);
 # GATEWAY_PKCS11_WORKERS and GATEWAY_PKCS11_WORKER_CALLS, when set, reach the gateway;
+# GATEWAY_ALLOCATOR=glibc runs the gateway and the baseline without tcmalloc;
 # BENCH_GHZ_SCHED=batch runs ghz under SCHED_BATCH (chrt), off by default; BENCH_CPUS=split runs the
 # gateway's main thread alone on CPU 0 and its other threads and ghz on the others (taskset), off by default.
 set -euo pipefail
@@ -18,6 +19,11 @@ bash tools/setup/node-deps.sh >/dev/null
 # GATEWAY_NODE_ARGS: the gateway's node flags as the platform starts it (tools/platform/node-args.sh).
 # shellcheck source=../platform/node-args.sh
 . tools/platform/node-args.sh
+# GATEWAY_PRELOAD: the allocator the gateway preloads (GATEWAY_ALLOCATOR). The benchmark process
+# preloads it too, so the baseline (SoftHSM2 straight through pkcs11js) and the gRPC ceiling run
+# with the same allocator as the gateway: tcmalloc speeds SoftHSM2 up by itself.
+GATEWAY_PRELOAD="$(gateway_preload)"
+export GATEWAY_PRELOAD
 
 # ghz through the Go module proxy, into the git-ignored cache; skipped when the binary there
 # was already built from this version (go version -m reads the module version it embeds).
@@ -32,4 +38,4 @@ fi
 
 npx nx run-many -t build --outputStyle=static >"$CACHE/build.log" 2>&1 || { cat "$CACHE/build.log"; exit 1; }
 export SWC_NODE_PROJECT="$root/tsconfig.json" BENCH_OUT="$CACHE/bench" UV_THREADPOOL_SIZE=64 BENCH_GHZ="$GHZ"
-node -r @swc-node/register apps/crypto-gateway/src/bench/gateway.bench.ts
+LD_PRELOAD="$GATEWAY_PRELOAD" node -r @swc-node/register apps/crypto-gateway/src/bench/gateway.bench.ts

@@ -12,6 +12,8 @@ t0="$(now_ms)"
 # SoftHSM first: it may apt-install, and two apt runs at once would contend for the dpkg lock
 # (postgres.sh may also install).
 bash "$here/softhsm.sh" setup
+# The crypto gateway's allocator (tools/platform/node-args.sh), also before the parallel part.
+apt_install libtcmalloc-minimal4
 
 # PostgreSQL and Kafka in parallel: Kafka's JVM start-up dominates, PostgreSQL fits inside it.
 # Each script prints its own progress and errors; here only the exit codes are collected.

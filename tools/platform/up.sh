@@ -34,8 +34,9 @@ for entry in "${PLATFORM_APPS[@]}"; do
     continue
   fi
   if app_pid "$name" >/dev/null; then kill -TERM "$(app_pid "$name")" || true; sleep 1; fi
-  # shellcheck disable=SC2046 # the flags are words
-  HTTP_PORT="$port" setsid node $(app_node_args "$name") "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
+  vars="$(app_env "$name")" || die "$name: cannot start as it ships (see above)"
+  # shellcheck disable=SC2046,SC2086 # the variables and flags are words
+  HTTP_PORT="$port" env $vars setsid node $(app_node_args "$name") "dist/apps/$name/src/main.js" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
 done
 for entry in "${PLATFORM_APPS[@]}"; do

@@ -8,7 +8,7 @@ import { Topics, decodeMessage } from '@keyfleet/contracts';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
 import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
-import { gatewayEnv } from './testing/gateway-process.test-kit';
+import { gatewayEnv, shippedGatewayLaunch } from './testing/gateway-process.test-kit';
 
 const POOL_SIZE = 4;
 const kafkaScript = join(WORKSPACE_ROOT, 'tools/infra/kafka.sh');
@@ -73,12 +73,15 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     );
     const grpcPort = await freePort();
     address = `127.0.0.1:${grpcPort}`;
+    // Launched as the platform ships it (node flags, allocator), so the whole suite runs that way.
+    const launch = shippedGatewayLaunch();
     gateway = await startService({
       entry: builtEntry('crypto-gateway'),
+      nodeArgs: launch.nodeArgs,
       port: await freePort(),
       env: gatewayEnv(
         { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
-        { GATEWAY_BREAKER_VOLUME: '10', GATEWAY_BREAKER_RESET_MS: '1000', GATEWAY_BREAKER_WINDOW_MS: '2000', GATEWAY_FAULTS: 'on' },
+        { ...launch.env, GATEWAY_BREAKER_VOLUME: '10', GATEWAY_BREAKER_RESET_MS: '1000', GATEWAY_BREAKER_WINDOW_MS: '2000', GATEWAY_FAULTS: 'on' },
       ),
     });
     app = client('app-demo');
@@ -102,6 +105,15 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 0x40;
     expect(await grpcCode(app.call.Decrypt({ ciphertext: tampered, encryptionContext: { tenant: '7' } }))).toBe('INVALID_ARGUMENT: ciphertext authentication failed');
     expect(await grpcCode(app.call.Decrypt({ ciphertext: sealed['ciphertext'], encryptionContext: { tenant: '8' } }))).toBe('INVALID_ARGUMENT: ciphertext authentication failed');
+  });
+
+  it('runs as the platform launches it: tcmalloc preloaded, garbage collected on the main thread', () => {
+    const maps = readFileSync(`/proc/${gateway.pid}/maps`, 'utf8');
+    expect(maps).toMatch(/\/libtcmalloc_minimal\.so\.4(\.\S*)?\n/);
+    expect(readFileSync(`/proc/${gateway.pid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded-gc');
+    // glibc's malloc on request; an unknown allocator is refused with a reason, not ignored.
+    expect(shippedGatewayLaunch('glibc').env).toEqual({});
+    expect(() => shippedGatewayLaunch('jemalloc')).toThrow(/GATEWAY_ALLOCATOR must be tcmalloc or glibc, not 'jemalloc'/);
   });
 
   it('runs the PKCS#11 operations on its worker threads by default, and says so in its status', async () => {

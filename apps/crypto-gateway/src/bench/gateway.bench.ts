@@ -125,6 +125,19 @@ async function main(): Promise<void> {
   const gatewayMain = resolve(root, process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/apps/crypto-gateway/src/main.js');
   // GATEWAY_PKCS11_WORKERS / GATEWAY_PKCS11_WORKER_CALLS, when set, reach the gateway (to compare its PKCS#11 threading).
   const offloadEnv = Object.fromEntries(OFFLOAD_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
+  // BENCH_GATEWAY_ENV: more variables for the gateway alone, "NAME=value NAME=value" (e.g. an
+  // allocator through LD_PRELOAD, or GLIBC_TUNABLES), so the baseline in this process is not changed.
+  const extraEnv = Object.fromEntries(
+    flags('BENCH_GATEWAY_ENV').map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_GATEWAY_ENV: "${pair}" is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  // GATEWAY_PRELOAD: the allocator the gateway ships with (tools/platform/node-args.sh, set by
+  // tools/bench/gateway.sh, which preloads it into this process too, for the baseline).
+  const allocator = { gateway: process.env['GATEWAY_PRELOAD'] || 'glibc malloc', baseline: process.env['LD_PRELOAD'] || 'glibc malloc' };
+  const preloadEnv = process.env['GATEWAY_PRELOAD'] ? { LD_PRELOAD: process.env['GATEWAY_PRELOAD'] } : {};
   const { gateway, grpcPort } = await launchGateway((port, httpPort) =>
     startService({
       entry: gatewayMain,
@@ -132,7 +145,7 @@ async function main(): Promise<void> {
       port: httpPort,
       env: gatewayEnv(
         { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort: port, topicPrefix: `bench-${randomBytes(3).toString('hex')}.` },
-        { GATEWAY_BREAKER_VOLUME: '20', GATEWAY_BREAKER_WINDOW_MS: '5000', GATEWAY_BREAKER_RESET_MS: '2000', GATEWAY_FAULTS: 'on', ...offloadEnv },
+        { GATEWAY_BREAKER_VOLUME: '20', GATEWAY_BREAKER_WINDOW_MS: '5000', GATEWAY_BREAKER_RESET_MS: '2000', GATEWAY_FAULTS: 'on', ...preloadEnv, ...offloadEnv, ...extraEnv },
       ),
     }),
   ).catch((err: unknown) => {
@@ -289,8 +302,9 @@ async function main(): Promise<void> {
       when: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart },
       gateway: gatewayMain,
-      gatewaySettings: offloadEnv,
+      gatewaySettings: { ...offloadEnv, ...extraEnv },
       gatewayNodeArgs: nodeArgs,
+      allocator,
       ghzBatchScheduled: GHZ_BATCH_SCHEDULED,
       cpuPlacement: SPLIT_CPUS ? `split: gateway main thread and echo server on CPU 0; the gateway's other threads and ghz on CPUs ${otherCpus()}` : 'shared',
       concurrency: CONCURRENCY,
@@ -380,6 +394,7 @@ function markdown(r: {
   when: string;
   gatewaySettings: Record<string, string | undefined>;
   gatewayNodeArgs: string[];
+  allocator: { gateway: string; baseline: string };
   ghzBatchScheduled: boolean;
   cpuPlacement: string;
   machine: { cpus: number; model: string; node: string; loadAverageAtStart: number[] };
@@ -397,7 +412,7 @@ function markdown(r: {
     '',
     `${r.machine.cpus} CPUs (${r.machine.model}), load average ${r.machine.loadAverageAtStart.join(' ')} at start, Node ${r.machine.node}; ${CONCURRENCY} concurrent callers, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up; SoftHSM2.`,
     `Baseline: the same operation straight through pkcs11js in one process, one session per caller; measured by the ${GENERATORS.baseline}, once before the gateway's runs of the operation and once after them; ratios divide by the mean of the two.`,
-    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}${r.ghzBatchScheduled ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}${r.cpuPlacement === 'shared' ? '' : `; CPUs ${r.cpuPlacement} (BENCH_CPUS=split)`}.`,
+    `Gateway: measured by ${GENERATORS.gateway}; ${CONNECTIONS} HTTP/2 connections; settings ${Object.entries(r.gatewaySettings).map(([k, v]) => `${k}=${v}`).join(' ') || 'default'}; node flags ${r.gatewayNodeArgs.join(' ') || 'none'}; allocator ${r.allocator.gateway} (baseline and echo server: ${r.allocator.baseline})${r.ghzBatchScheduled ? '; ghz under SCHED_BATCH (BENCH_GHZ_SCHED=batch)' : ''}${r.cpuPlacement === 'shared' ? '' : `; CPUs ${r.cpuPlacement} (BENCH_CPUS=split)`}.`,
     '',
     '| operation | baseline ops/s (before / after) | gateway ops/s | ratio | gateway p50 / p99 ms (peak) | p99 ms at 70% of peak | batch of 32: items/s (ratio) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

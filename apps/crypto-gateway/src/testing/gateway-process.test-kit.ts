@@ -1,7 +1,8 @@
 // The environment of a crypto-gateway process started by a test suite or the benchmark: the
 // local infrastructure, the development PKI and policy, the clusters file and state folder.
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { infraEnv } from '@keyfleet/testing';
+import { WORKSPACE_ROOT, infraEnv } from '@keyfleet/testing';
 
 export interface GatewayProcessSettings {
   /** Folder whose `state` subfolder holds the gateway's module copies, key directory and audit spool. */
@@ -31,5 +32,27 @@ export function gatewayEnv(settings: GatewayProcessSettings, extra: NodeJS.Proce
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     ...extra,
+  };
+}
+
+/** How a gateway process is launched besides its settings: node flags and environment variables. */
+export interface GatewayLaunch {
+  readonly nodeArgs: string[];
+  readonly env: Record<string, string>;
+}
+
+/**
+ * How the platform launches the gateway by default (tools/platform/node-args.sh, with the
+ * developer's GATEWAY_* overrides removed): its node flags and the allocator it preloads.
+ * `allocator` asks for another GATEWAY_ALLOCATOR. Throws what the script says if it cannot.
+ */
+export function shippedGatewayLaunch(allocator?: string): GatewayLaunch {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...(allocator === undefined ? {} : { GATEWAY_ALLOCATOR: allocator }) };
+  const script = '. "$1" && app_node_args crypto-gateway && echo --- && app_env crypto-gateway';
+  const out = execFileSync('bash', ['-c', script, 'launch', join(WORKSPACE_ROOT, 'tools/platform/node-args.sh')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const [flags = '', vars = ''] = out.split('---\n');
+  return {
+    nodeArgs: flags.split(/\s+/).filter(Boolean),
+    env: Object.fromEntries(vars.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
   };
 }
