@@ -27,13 +27,33 @@ export class KafkaOperationAudit implements OperationAudit {
     });
   }
 
+  /**
+   * The labelled series, looked up once per label set: prom-client hashes the labels object on
+   * every inc/observe, twice per operation on the hot path. Bounded: operations and outcomes are enums.
+   */
+  private readonly counted = new Map<string, { inc(): void }>();
+  private readonly timed = new Map<string, { observe(value: number): void }>();
+
+  private series(operation: string, outcome: string): { inc(): void } {
+    const key = `${operation}\u0000${outcome}`;
+    let series = this.counted.get(key);
+    if (!series) this.counted.set(key, (series = this.operations.labels({ operation, outcome })));
+    return series;
+  }
+
+  private latencyOf(operation: string): { observe(value: number): void } {
+    let series = this.timed.get(operation);
+    if (!series) this.timed.set(operation, (series = this.latency.labels({ operation })));
+    return series;
+  }
+
   get accepting(): boolean {
     return this.spool.accepting;
   }
 
   record(record: CryptoOperationRecordedV1): void {
-    this.operations.inc({ operation: record.operation, outcome: record.outcome });
-    this.latency.observe({ operation: record.operation }, record.latencyMicros / 1e6);
+    this.series(record.operation, record.outcome).inc();
+    this.latencyOf(record.operation).observe(record.latencyMicros / 1e6);
     // One per operation: encoded without a zod pass (see encodeOperationRecord for why that is sound).
     const { subject, value } = encodeOperationRecord(record, SOURCE);
     this.spool.submit({ topic: this.opsTopic, key: subject, value });

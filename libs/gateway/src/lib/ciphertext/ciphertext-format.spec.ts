@@ -20,6 +20,27 @@ describe('ciphertext format', () => {
     );
   });
 
+  it('writes exactly the version 1 bytes, so blobs of earlier builds stay readable', () => {
+    const iv = Buffer.from('000102030405060708090a0b', 'hex');
+    const sealed = Buffer.from('ffeeddccbbaa99887766554433221100a0a1a2', 'hex');
+
+    // magic 4b, format 01, algorithm 01, alias length 06 "orders", version 01020304, IV length 0c, IV, sealed.
+    expect(encodeCiphertext({ keyAlias: 'orders', keyVersion: 0x01020304, iv, sealed }).toString('hex')).toBe(
+      '4b0101066f7264657273010203040c000102030405060708090a0bffeeddccbbaa99887766554433221100a0a1a2',
+    );
+    // The alias length counts UTF-8 bytes; context entries sorted by key, each length-prefixed.
+    expect(additionalData(ciphertextHeader('ключ', 7), { tenant: '7', a: 'é' }).toString('hex')).toBe(
+      '4b010108d0bad0bbd18ed18700000007000000016100000002c3a90000000674656e616e740000000137',
+    );
+    expect(additionalData(ciphertextHeader('k', 1), {}).toString('hex')).toBe('4b0101016b00000001');
+  });
+
+  it('refuses an alias of no bytes or of more than 255 bytes', () => {
+    expect(() => ciphertextHeader('', 1)).toThrow('key alias must be 1..255 bytes');
+    expect(() => encodeCiphertext({ keyAlias: 'é'.repeat(128), keyVersion: 1, iv: randomBytes(12), sealed: randomBytes(16) })).toThrow('key alias must be 1..255 bytes');
+    expect(ciphertextHeader('a'.repeat(255), 1)).toHaveLength(263);
+  });
+
   it('refuses malformed input with the same message a wrong tag gives', () => {
     const good = encodeCiphertext({ keyAlias: 'orders', keyVersion: 3, iv: randomBytes(12), sealed: randomBytes(32) });
     for (const bad of [Buffer.alloc(0), Buffer.from('hello world, not a blob'), good.subarray(0, 20), Buffer.concat([Buffer.from([0x4b, 2]), good.subarray(2)])]) {
