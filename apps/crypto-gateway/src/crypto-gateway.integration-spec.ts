@@ -107,10 +107,13 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(await grpcCode(app.call.Decrypt({ ciphertext: sealed['ciphertext'], encryptionContext: { tenant: '8' } }))).toBe('INVALID_ARGUMENT: ciphertext authentication failed');
   });
 
-  it('runs as the platform launches it: tcmalloc preloaded, garbage collected on the main thread', () => {
+  it('runs as the platform launches it: tcmalloc preloaded, garbage collected on the main thread, both in its status', async () => {
     const maps = readFileSync(`/proc/${gateway.pid}/maps`, 'utf8');
     expect(maps).toMatch(/\/libtcmalloc_minimal\.so\.4(\.\S*)?\n/);
     expect(readFileSync(`/proc/${gateway.pid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded-gc');
+    // Operators see the same in the status (a deployment without LD_PRELOAD would say glibc).
+    const status = (await (await fetch(`${gateway.url}/gateway/status`)).json()) as { process: { allocator: string; nodeFlags: string[] } };
+    expect(status.process).toEqual({ allocator: 'tcmalloc', nodeFlags: ['--single-threaded-gc'] });
     // glibc's malloc on request; an unknown allocator is refused with a reason, not ignored.
     expect(shippedGatewayLaunch('glibc').env).toEqual({});
     expect(() => shippedGatewayLaunch('jemalloc')).toThrow(/GATEWAY_ALLOCATOR must be tcmalloc or glibc, not 'jemalloc'/);

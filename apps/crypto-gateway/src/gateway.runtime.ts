@@ -22,6 +22,7 @@ import { readGatewayFile, type CryptoGatewayConfig } from './config/crypto-gatew
 import { DirectoryStore } from './keys/directory-store';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
+import { processRuntime } from './process-runtime';
 import type { Pkcs11WorkerStatus } from './gateway.tokens';
 
 /**
@@ -108,6 +109,8 @@ export class GatewayRuntime {
         : undefined;
     // A worker whose program cannot load fails the start here, not every operation later.
     await offload?.ready();
+    const host = processRuntime();
+    logger.info({ allocator: host.allocator, nodeFlags: host.nodeFlags }, `C allocator: ${host.allocator}`);
     logger.info({ workers: config.hsm.offload.workers, calls: config.hsm.offload.calls }, offload ? 'PKCS#11 operations run on worker threads' : 'PKCS#11 operations run on the main thread and libuv pool');
     const env = {
       libraryPath: config.hsm.module,
