@@ -45,9 +45,9 @@ describe('WorkerLibraries.run', () => {
     let t = 0;
     return () => (t += 0.1);
   };
-  const answered = async (calls: 'sync' | 'async', replyEveryMs: number) => {
+  const answered = async (calls: 'sync' | 'async', replyEveryMs: number, these: readonly OffloadJob[] = jobs) => {
     const replies: OffloadResult[][] = [];
-    await new WorkerLibraries().run(jobs, calls, (results) => replies.push(results), replyEveryMs, ticking());
+    await new WorkerLibraries().run(these, calls, (results) => replies.push(results), replyEveryMs, ticking());
     return replies;
   };
 
@@ -63,6 +63,15 @@ describe('WorkerLibraries.run', () => {
   it('answers every job on its own with replyEveryMs 0, and all in one reply when the time never runs out', async () => {
     expect((await answered('sync', 0)).map((r) => r.length)).toEqual(Array(10).fill(1));
     expect((await answered('sync', 1_000)).map((r) => r.length)).toEqual([10]);
+  });
+
+  it('does not answer inside an in-order group (answerWithNext), only after its last job', async () => {
+    // Jobs 1-2 alone, 3-8 one in-order group (all but its last marked), 9-10 alone.
+    const grouped = jobs.map((job) => (job.id >= 3 && job.id < 8 ? { ...job, answerWithNext: true as const } : job));
+    const replies = await answered('sync', 0.25, grouped);
+
+    expect(replies.map((r) => r.map((x) => x.id))).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [9, 10]]);
+    expect((await answered('sync', 0, grouped)).map((r) => r.map((x) => x.id))).toEqual([[1], [2], [3, 4, 5, 6, 7, 8], [9], [10]]);
   });
 
   it('with async calls answers all jobs together, since they run at once', async () => {

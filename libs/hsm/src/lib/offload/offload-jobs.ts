@@ -122,7 +122,8 @@ export class WorkerLibraries {
    * results so far go out whenever `replyEveryMs` has passed since the last reply: the main
    * thread then frees their sessions and sends the next jobs while this thread still works,
    * instead of both taking turns (measured: a third of the CPUs idle with one reply per
-   * message). With `async` calls all jobs are in flight at once and answered together.
+   * message). Never in the middle of an in-order group (`answerWithNext`), whose caller waits
+   * for all of it: such a reply would cost both threads a message and free nothing. With `async` calls all jobs are in flight at once and answered together.
    * Resolves once every result was handed over.
    */
   async run(jobs: readonly OffloadJob[], calls: OffloadCalls, reply: (results: OffloadResult[]) => void, replyEveryMs = REPLY_EVERY_MS, now = () => performance.now()): Promise<void> {
@@ -134,7 +135,7 @@ export class WorkerLibraries {
     let since = now();
     for (const job of jobs) {
       results.push(await this.runOne(job, calls));
-      if (results.length < jobs.length && now() - since >= replyEveryMs) {
+      if (results.length < jobs.length && !job.answerWithNext && now() - since >= replyEveryMs) {
         reply(results);
         results = [];
         since = now();

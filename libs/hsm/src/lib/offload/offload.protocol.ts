@@ -18,6 +18,11 @@ export interface OffloadJob {
   readonly input: Uint8Array;
   readonly outputBytes?: number;
   readonly signature?: Uint8Array;
+  /**
+   * Set on every job of an in-order group but its last: the caller uses the group's results
+   * only all together, so the worker does not answer early right after this job.
+   */
+  readonly answerWithNext?: true;
 }
 
 /** A job as a caller hands it over (the offload numbers it). */

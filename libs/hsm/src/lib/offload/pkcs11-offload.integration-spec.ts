@@ -89,6 +89,33 @@ describe(`${Pkcs11Offload.name} against SoftHSM2`, () => {
     }
   });
 
+  it('answers jobs in order in one reply even when told to answer early, and unary jobs beside them early', async () => {
+    const eager = Pkcs11Offload.start({ workers: 1, calls: 'sync', replyEveryMs: 0 });
+    try {
+      await eager.ready();
+      const session = sessions[3] as Buffer;
+      const group = Array.from({ length: 6 }, (_, i) => encryptJob(session, Buffer.alloc(12, 60 + i), Buffer.from(`in order ${i}`)));
+
+      // One turn: a group of six in one session, and two jobs of their own in other sessions.
+      const [inOrder, ...alone] = await Promise.all([
+        eager.runInOrder(group),
+        eager.run(encryptJob(sessions[4] as Buffer, Buffer.alloc(12, 70), Buffer.from('alone 1'))),
+        eager.run(encryptJob(sessions[5] as Buffer, Buffer.alloc(12, 71), Buffer.from('alone 2'))),
+      ]);
+
+      // One message of eight jobs; the group's six come back in one reply, the other two in one each.
+      expect(eager.stats()).toMatchObject({ messages: 1, jobs: 8, replies: 3, outstanding: 0 });
+      expect(inOrder).toHaveLength(6);
+      inOrder.forEach((o, i) => {
+        if (o instanceof Error) throw o;
+        expect(o.output?.equals(aesGcmEncrypt(module.lib, sessions[0] as Buffer, key, Buffer.from(`in order ${i}`), Buffer.alloc(12, 60 + i)))).toBe(true);
+      });
+      expect(alone.every((o) => o.output?.length === 7 + 16)).toBe(true);
+    } finally {
+      await eager.close();
+    }
+  });
+
   it('rejects a PKCS#11 failure as the Pkcs11Error the call made, naming the function that failed', async () => {
     const closed = module.lib.C_OpenSession(slotOf(module.lib, token.label), RW);
     module.lib.C_CloseSession(closed);

@@ -157,7 +157,8 @@ export class Pkcs11Offload {
           if (left === 0) resolve(settled);
         };
         thread.waiting.set(id, { resolve: done, reject: done });
-        thread.pending.push({ ...request, id });
+        // The caller gets the group only whole: no early reply from the worker inside it.
+        thread.pending.push(at < requests.length - 1 ? { ...request, id, answerWithNext: true } : { ...request, id });
       });
       this.scheduleFlush(thread);
     });
