@@ -2,7 +2,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { GatewayCrypto } from '@keyfleet/gateway';
 import type { ObservabilityContext } from '@keyfleet/observability';
 import type { CryptoGatewayConfig } from './config/crypto-gateway.config';
-import { ADMIN_AUDIT, ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, PKCS11_WORKERS, KEY_ADMIN, KEY_DIRECTORY, OPERATION_AUDIT, USER_ADMIN } from './gateway.tokens';
+import { ADMIN_AUDIT, ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, PKCS11_WORKERS, PROCESS_RUNTIME, KEY_ADMIN, KEY_DIRECTORY, OPERATION_AUDIT, USER_ADMIN } from './gateway.tokens';
 import { GatewayRuntime } from './gateway.runtime';
 import { CryptoController } from './grpc/crypto.controller';
 import { HsmAdminKeysController } from './grpc/hsm-admin-keys.controller';
@@ -33,6 +33,7 @@ export class AppModule {
         { provide: KEY_DIRECTORY, useFactory: (rt: GatewayRuntime) => rt.directory, inject: [GatewayRuntime] },
         { provide: CLUSTER_FLEET, useFactory: (rt: GatewayRuntime) => rt.fleet, inject: [GatewayRuntime] },
         { provide: PKCS11_WORKERS, useFactory: (rt: GatewayRuntime) => rt.pkcs11Workers, inject: [GatewayRuntime] },
+        { provide: PROCESS_RUNTIME, useFactory: (rt: GatewayRuntime) => rt.host, inject: [GatewayRuntime] },
         { provide: CALLER_AUTHORIZER, useFactory: (rt: GatewayRuntime) => rt.authorizer, inject: [GatewayRuntime] },
         { provide: ADMIN_AUTHORIZER, useFactory: (rt: GatewayRuntime) => rt.authorizer, inject: [GatewayRuntime] },
         { provide: OPERATION_AUDIT, useFactory: (rt: GatewayRuntime) => rt.audit, inject: [GatewayRuntime] },

@@ -22,7 +22,7 @@ import { readGatewayFile, type CryptoGatewayConfig } from './config/crypto-gatew
 import { DirectoryStore } from './keys/directory-store';
 import { CallerPolicy } from './security/caller-policy';
 import { PolicyAuthorizer } from './security/policy-authorizer';
-import { processRuntime } from './process-runtime';
+import { processRuntime, type ProcessRuntime } from './process-runtime';
 import type { Pkcs11WorkerStatus } from './gateway.tokens';
 
 /**
@@ -45,6 +45,9 @@ export class GatewayRuntime {
     private readonly control: ControlEventsConsumer,
     private readonly offload: Pkcs11Offload | undefined,
   ) {}
+
+  /** The C allocator and node flags, read once (they cannot change while the process runs): for the start-up log and the status endpoint. */
+  readonly host: ProcessRuntime = processRuntime();
 
   /** The PKCS#11 worker threads, for the status endpoint. */
   readonly pkcs11Workers: Pkcs11WorkerStatus = {
@@ -109,8 +112,6 @@ export class GatewayRuntime {
         : undefined;
     // A worker whose program cannot load fails the start here, not every operation later.
     await offload?.ready();
-    const host = processRuntime();
-    logger.info({ allocator: host.allocator, nodeFlags: host.nodeFlags }, `C allocator: ${host.allocator}`);
     logger.info({ workers: config.hsm.offload.workers, calls: config.hsm.offload.calls }, offload ? 'PKCS#11 operations run on worker threads' : 'PKCS#11 operations run on the main thread and libuv pool');
     const env = {
       libraryPath: config.hsm.module,
@@ -165,6 +166,7 @@ export class GatewayRuntime {
       logger,
     });
     const runtime = new GatewayRuntime(directory, fleet, crypto, authorizer, audit, keyAdmin, userAdmin, adminAudit, publisher, spool, control, offload);
+    logger.info({ allocator: runtime.host.allocator, nodeFlags: runtime.host.nodeFlags }, `C allocator: ${runtime.host.allocator}`);
     runtime.startControl(logger);
     return runtime;
   }

@@ -19,6 +19,8 @@ export const USER_ADMIN = Symbol('UserAdministration');
 export const ADMIN_AUDIT = Symbol('AdminAudit');
 /** Injection token of the `ClusterFleet`. */
 export const CLUSTER_FLEET = Symbol('ClusterFleet');
+/** Injection token of the gateway's `ProcessRuntime` (allocator, node flags). */
+export const PROCESS_RUNTIME = Symbol('ProcessRuntime');
 /** Injection token of a `Pkcs11WorkerStatus`. */
 export const PKCS11_WORKERS = Symbol('Pkcs11Workers');
 

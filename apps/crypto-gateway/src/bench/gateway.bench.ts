@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
 import { freePort, startService, TestingException, TestingExceptionCode, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate } from '../testing/gateway-estate.test-kit';
-import { gatewayEnv } from '../testing/gateway-process.test-kit';
+import { envPairs, gatewayEnv } from '../testing/gateway-process.test-kit';
 import { cpuShares, cpuSnapshot, type CpuShares } from './cpu-usage.bench';
 import { DirectPkcs11, type DirectOperation } from './direct-pkcs11.bench';
 import { SPLIT_CPUS, onCpuZero, otherCpus, splitGatewayThreads } from './cpu-placement.bench';
@@ -127,13 +127,7 @@ async function main(): Promise<void> {
   const offloadEnv = Object.fromEntries(OFFLOAD_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
   // BENCH_GATEWAY_ENV: more variables for the gateway alone, "NAME=value NAME=value" (e.g. an
   // allocator through LD_PRELOAD, or GLIBC_TUNABLES), so the baseline in this process is not changed.
-  const extraEnv = Object.fromEntries(
-    flags('BENCH_GATEWAY_ENV').map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`BENCH_GATEWAY_ENV: "${pair}" is not NAME=value`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
+  const extraEnv = envPairs(flags('BENCH_GATEWAY_ENV'), 'BENCH_GATEWAY_ENV');
   // GATEWAY_PRELOAD: the allocator the gateway ships with (tools/platform/node-args.sh, set by
   // tools/bench/gateway.sh, which preloads it into this process too, for the baseline).
   const allocator = { gateway: process.env['GATEWAY_PRELOAD'] || 'glibc malloc', baseline: process.env['LD_PRELOAD'] || 'glibc malloc' };

@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Put,
 import { z } from 'zod';
 import type { KeyDirectory } from '@keyfleet/gateway';
 import type { ClusterFleet } from '../clusters/cluster-fleet';
-import { processRuntime } from '../process-runtime';
-import { CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY, PKCS11_WORKERS, type Pkcs11WorkerStatus } from '../gateway.tokens';
+import type { ProcessRuntime } from '../process-runtime';
+import { CLUSTER_FLEET, FAULTS_ENABLED, KEY_DIRECTORY, PKCS11_WORKERS, PROCESS_RUNTIME, type Pkcs11WorkerStatus } from '../gateway.tokens';
 
 const faultsSchema = z.object({ errorRate: z.number().min(0).max(1).optional(), latencyMs: z.number().int().min(0).max(60_000).optional(), hang: z.boolean().optional() }).strict();
 
@@ -13,14 +13,12 @@ const faultsSchema = z.object({ errorRate: z.number().min(0).max(1).optional(), 
  */
 @Controller('gateway')
 export class GatewayHttpController {
-  /** The allocator and node flags, read once: they cannot change while the process runs. */
-  private readonly runtime = processRuntime();
-
   constructor(
     @Inject(CLUSTER_FLEET) private readonly fleet: ClusterFleet,
     @Inject(KEY_DIRECTORY) private readonly directory: KeyDirectory,
     @Inject(FAULTS_ENABLED) private readonly faultsEnabled: boolean,
     @Inject(PKCS11_WORKERS) private readonly workers: Pkcs11WorkerStatus,
+    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
   ) {}
 
   @Get('status')

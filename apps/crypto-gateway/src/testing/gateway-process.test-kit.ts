@@ -53,6 +53,20 @@ export function shippedGatewayLaunch(allocator?: string): GatewayLaunch {
   const [flags = '', vars = ''] = out.split('---\n');
   return {
     nodeArgs: flags.split(/\s+/).filter(Boolean),
-    env: Object.fromEntries(vars.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
+    env: envPairs(vars.split(/\s+/).filter(Boolean), 'tools/platform/node-args.sh app_env'),
   };
+}
+
+/**
+ * Variables from `NAME=value` words (the value may hold '=' itself).
+ * @throws Error naming `source` and the word, for a word that is not NAME=value
+ */
+export function envPairs(words: readonly string[], source: string): Record<string, string> {
+  return Object.fromEntries(
+    words.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`${source}: "${pair}" is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
