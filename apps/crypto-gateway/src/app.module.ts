@@ -2,7 +2,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { GatewayCrypto } from '@keyfleet/gateway';
 import type { ObservabilityContext } from '@keyfleet/observability';
 import type { CryptoGatewayConfig } from './config/crypto-gateway.config';
-import { ADMIN_AUDIT, ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, PKCS11_WORKERS, PROCESS_RUNTIME, KEY_ADMIN, KEY_DIRECTORY, OPERATION_AUDIT, USER_ADMIN } from './gateway.tokens';
+import { ADMIN_AUDIT, ADMIN_AUTHORIZER, CALLER_AUTHORIZER, CLUSTER_FLEET, FAULTS_ENABLED, PKCS11_WORKERS, PROCESS_RUNTIME, KEY_ADMIN, KEY_DIRECTORY, OPERATION_AUDIT, OPERATION_TIMEOUT_MS, USER_ADMIN } from './gateway.tokens';
 import { GatewayRuntime } from './gateway.runtime';
 import { CryptoController } from './grpc/crypto.controller';
 import { HsmAdminKeysController } from './grpc/hsm-admin-keys.controller';
@@ -28,6 +28,7 @@ export class AppModule {
       controllers: [CryptoController, HsmAdminController, HsmAdminKeysController, HsmAdminUsersController, GatewayHttpController],
       providers: [
         { provide: FAULTS_ENABLED, useValue: config.faults },
+        { provide: OPERATION_TIMEOUT_MS, useValue: config.operationTimeoutMs },
         { provide: GatewayRuntime, useFactory: () => GatewayRuntime.start(config, context.logger, context.metrics) },
         { provide: GatewayCrypto, useFactory: (rt: GatewayRuntime) => rt.crypto, inject: [GatewayRuntime] },
         { provide: KEY_DIRECTORY, useFactory: (rt: GatewayRuntime) => rt.directory, inject: [GatewayRuntime] },

@@ -21,6 +21,8 @@ export const ADMIN_AUDIT = Symbol('AdminAudit');
 export const CLUSTER_FLEET = Symbol('ClusterFleet');
 /** Injection token of the gateway's `ProcessRuntime` (allocator, node flags). */
 export const PROCESS_RUNTIME = Symbol('ProcessRuntime');
+/** Injection token of a number: the longest a crypto operation may take, in ms (GATEWAY_OPERATION_TIMEOUT_MS). */
+export const OPERATION_TIMEOUT_MS = Symbol('OperationTimeoutMs');
 /** Injection token of a `Pkcs11WorkerStatus`. */
 export const PKCS11_WORKERS = Symbol('Pkcs11Workers');
 

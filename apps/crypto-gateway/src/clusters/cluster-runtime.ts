@@ -116,9 +116,10 @@ export class ClusterRuntime implements ClusterHandle {
     return this.current?.module.counters ?? new Pkcs11Counters();
   }
 
-  guard<T>(work: () => Promise<T>): Promise<T> {
+  guard<T>(work: () => Promise<T>, deadline?: number): Promise<T> {
     this.operations += 1;
-    return this.bulkhead.run(() => this.breaker.fire(work)).catch((err: unknown) => {
+    // The deadline bounds the wait for a bulkhead slot too: a queued call leaves when it passes.
+    return this.bulkhead.run(() => this.breaker.fire(work), deadline === undefined ? {} : { deadline }).catch((err: unknown) => {
       this.failures += 1;
       throw err;
     });

@@ -23,8 +23,14 @@ describe(loadCryptoGatewayConfig.name, () => {
       breaker: { errorThresholdPercentage: 10, rollingWindowMs: 10000, volumeThreshold: 20, resetTimeoutMs: 5000 },
       auditFailOpen: false,
       faults: false,
+      operationTimeoutMs: 5000,
       hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', stateDir: '/state' },
     });
+  });
+
+  it('takes the operation limit from GATEWAY_OPERATION_TIMEOUT_MS and refuses one that is not a positive number', () => {
+    expect(sut({ ...required, GATEWAY_OPERATION_TIMEOUT_MS: '750' })).toMatchObject({ operationTimeoutMs: 750 });
+    expect(() => sut({ ...required, GATEWAY_OPERATION_TIMEOUT_MS: '0' })).toThrow(/GATEWAY_OPERATION_TIMEOUT_MS/);
   });
 
   it('names every missing variable', () => {

@@ -49,6 +49,12 @@ export const cryptoGatewayConfigSchema = z
     GATEWAY_BREAKER_VOLUME: positiveInt().default('20'),
     GATEWAY_BREAKER_RESET_MS: positiveInt().default('5000'),
     GATEWAY_BULKHEAD_QUEUE: positiveInt().default('1024'),
+    /**
+     * The longest a crypto operation may take, queueing and retries included, in ms: the
+     * deadline of a call that set none, and the cap of one that set a later one. A hung HSM
+     * then fails calls with DEADLINE_EXCEEDED (which its breaker counts) instead of holding them forever.
+     */
+    GATEWAY_OPERATION_TIMEOUT_MS: positiveInt().default('5000'),
     GATEWAY_AUDIT_FAIL_OPEN: z.enum(['on', 'off']).default('off'),
     GATEWAY_FAULTS: z.enum(['on', 'off']).default('off'),
     /** Names this instance's consumer group for control events (every instance applies every event); default <hostname>-<gRPC port>. */
@@ -80,6 +86,7 @@ export const cryptoGatewayConfigSchema = z
       resetTimeoutMs: env.GATEWAY_BREAKER_RESET_MS,
     },
     bulkheadQueue: env.GATEWAY_BULKHEAD_QUEUE,
+    operationTimeoutMs: env.GATEWAY_OPERATION_TIMEOUT_MS,
     auditFailOpen: env.GATEWAY_AUDIT_FAIL_OPEN === 'on',
     faults: env.GATEWAY_FAULTS === 'on',
     instanceId: env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${env.GATEWAY_GRPC_PORT}`,

@@ -5,9 +5,10 @@ import type { Logger } from 'pino';
 import type { CryptoOperation } from '@keyfleet/contracts';
 import { GatewayCrypto, GatewayException, GatewayExceptionCode, auditableAlias, decodeCiphertext, type BatchOutcome, type OperationAudit, type RequestContext } from '@keyfleet/gateway';
 import { LOGGER } from '@keyfleet/observability';
-import { CALLER_AUTHORIZER, OPERATION_AUDIT, type CallerAuthorizer } from '../gateway.tokens';
+import { CALLER_AUTHORIZER, OPERATION_AUDIT, OPERATION_TIMEOUT_MS, type CallerAuthorizer } from '../gateway.tokens';
 import { ConnectionIdentities } from '../security/connection-identity';
 import { toGrpcError } from './grpc-status.mapper';
+import { operationDeadline } from './operation-deadline';
 
 type Context = Readonly<Record<string, string>>;
 type Call = ServerUnaryCall<unknown, unknown>;
@@ -34,6 +35,7 @@ export class CryptoController {
     @Inject(CALLER_AUTHORIZER) private readonly authorizer: CallerAuthorizer,
     @Inject(OPERATION_AUDIT) private readonly audit: OperationAudit,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(OPERATION_TIMEOUT_MS) private readonly operationTimeoutMs: number,
   ) {
     this.identities = new ConnectionIdentities((peer) => this.authorizer.identify(peer));
   }
@@ -178,9 +180,7 @@ export class CryptoController {
 
   private context(call: Call): RequestContext {
     const caller = this.identities.identify(call);
-    const deadline = call.getDeadline();
-    const at = deadline instanceof Date ? deadline.getTime() : deadline;
-    return { caller, ...(Number.isFinite(at) ? { deadline: at } : {}) };
+    return { caller, deadline: operationDeadline(call.getDeadline(), Date.now(), this.operationTimeoutMs) };
   }
 }
 

@@ -35,8 +35,8 @@ export interface ClusterHandle {
   readonly crypto: ClusterCrypto;
   /** True while the cluster's breaker is open: the router skips it. */
   readonly unavailable: boolean;
-  /** Runs work through the cluster's bulkhead and breaker. */
-  guard<T>(work: () => Promise<T>): Promise<T>;
+  /** Runs work through the cluster's bulkhead and breaker; a call still waiting for a slot at `deadline` (epoch ms) fails. */
+  guard<T>(work: () => Promise<T>, deadline?: number): Promise<T>;
 }
 
 /** The clusters this gateway has pools for. */

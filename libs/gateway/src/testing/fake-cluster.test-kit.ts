@@ -62,8 +62,12 @@ export class FakeCluster implements ClusterHandle, ClusterCrypto {
     return Promise.all(items.map((item) => run(item).catch((err: Error) => err)));
   }
 
-  guard<T>(work: () => Promise<T>): Promise<T> {
+  /** The deadline each `guard` call was given, in order. */
+  readonly guardDeadlines: (number | undefined)[] = [];
+
+  guard<T>(work: () => Promise<T>, deadline?: number): Promise<T> {
     this.calls += 1;
+    this.guardDeadlines.push(deadline);
     if (this.failAlways) return Promise.reject(new FakeHsmError(true, GatewayExceptionCode.Unavailable, `cluster ${this.id} is failing`));
     return work();
   }

@@ -125,6 +125,20 @@ describe(GatewayCrypto.name, () => {
     expect(blue.calls).toBe(0);
   });
 
+  it('hands the caller\'s deadline to the cluster\'s guard, for single operations and shared-session batches', async () => {
+    const deadline = Date.now() + 60_000;
+    await sut.encrypt({ ...ctx, deadline }, 'orders', Buffer.from('x'), {});
+    blue.withSessionBatches();
+    green.withSessionBatches();
+    const outcomes = await sut.encryptBatch({ ...ctx, deadline }, ['y', 'z'].map((p) => ({ alias: 'orders', plaintext: Buffer.from(p), context: {} })));
+
+    expect(outcomes.every((o) => o.ok !== undefined)).toBe(true);
+    const given = [...blue.guardDeadlines, ...green.guardDeadlines];
+    // One guard for the single call, one per cluster the batch's items went to.
+    expect(given.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(given)).toEqual(new Set([deadline]));
+  });
+
   it('answers UNAVAILABLE when no healthy cluster holds the key', async () => {
     blue.unavailable = true;
 

@@ -275,7 +275,7 @@ export class GatewayCrypto {
       for (let from = 0; from < share.ops.length; from += MAX_ITEMS_PER_SESSION) {
         const ops = share.ops.slice(from, from + MAX_ITEMS_PER_SESSION);
         const answers = share.answers.slice(from, from + MAX_ITEMS_PER_SESSION);
-        cluster.guard(() => kind.inSession(share.batch, ops, ctx.deadline)).then(
+        cluster.guard(() => kind.inSession(share.batch, ops, ctx.deadline), ctx.deadline).then(
           (results) => answers.forEach((answer, at) => answer(results[at] ?? new Error('the session batch answered fewer items than it was given'))),
           (err: unknown) => {
             const failure = err instanceof Error ? err : new Error(String(err));
@@ -328,7 +328,7 @@ export class GatewayCrypto {
           tried.add(cluster.id);
           trace.clusterId = cluster.id;
           trace.attempts += 1;
-          return cluster.guard(() => work(cluster.crypto, ctx.deadline));
+          return cluster.guard(() => work(cluster.crypto, ctx.deadline), ctx.deadline);
         },
         (err) => !(err instanceof GatewayException) && this.deps.failures.classify(err).retryable,
         ctx.deadline,
