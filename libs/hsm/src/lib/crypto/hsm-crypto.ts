@@ -21,6 +21,7 @@ export interface GcmSealed {
 }
 
 const MAX_SIGNATURE_BYTES = 512;
+const NO_INPUT = Buffer.alloc(0);
 const MAX_MAC_BYTES = 64;
 
 /**
@@ -232,14 +233,25 @@ export class HsmCrypto {
     return { iv, ciphertext };
   }
 
-  /** Random bytes from the HSM's generator. */
+  /** Random bytes from the HSM's generator (on a worker thread when the module has an offload). */
   random(length: number, deadline?: number): Promise<Buffer> {
-    return this.pool.run((session) => Promise.resolve(Buffer.from(this.lib.C_GenerateRandom(session, Buffer.alloc(length)))), deadline);
+    return this.pool.run(async (session) => (await this.operate({ kind: 'random', session, input: NO_INPUT, outputBytes: length })).output ?? Buffer.alloc(0), deadline);
   }
+
+  /**
+   * Public keys read so far, by the cached handle they were read through: read once per key
+   * object (C_GetAttributeValue runs on the calling thread, a round trip on a networked HSM),
+   * and forgotten with the handle when the handle cache drops it.
+   */
+  private readonly publicKeys = new WeakMap<CachedKey, KeyObject>();
 
   /** The public key of an EC or RSA key pair. */
   publicKey(label: string, deadline?: number): Promise<KeyObject> {
-    return this.withKey(label, 'public', deadline, (session, key) => Promise.resolve(publicKeyFromObject(this.lib, session, key.handle, key.keyType)));
+    return this.withKey(label, 'public', deadline, (session, key) => {
+      let publicKey = this.publicKeys.get(key);
+      if (!publicKey) this.publicKeys.set(key, (publicKey = publicKeyFromObject(this.lib, session, key.handle, key.keyType)));
+      return Promise.resolve(publicKey);
+    });
   }
 
   /** C_SignInit and C_Sign. */

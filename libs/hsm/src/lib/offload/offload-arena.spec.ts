@@ -13,15 +13,17 @@ describe('packJobs', () => {
     { id: 1, library: '/lib/a.so', kind: 'encrypt', session: pool.subarray(0, 8), key: pool.subarray(8, 16), mechanism: gcm, input: request.subarray(100, 1124), outputBytes: 1040 },
     { id: 2, library: '/lib/a.so', kind: 'verify', session: pool.subarray(16, 24), key: pool.subarray(24, 32), mechanism: { mechanism: 0x1044 }, input: request.subarray(2000, 2032), signature: request.subarray(3000, 3064) },
     { id: 3, library: '/lib/a.so', kind: 'sign', session: pool.subarray(32, 40), key: pool.subarray(0, 8), mechanism: { mechanism: 0x0d, parameter: Buffer.from([9, 9]) }, input: request.subarray(5, 37) },
+    // C_GenerateRandom: a session and nothing else.
+    { id: 4, library: '/lib/a.so', kind: 'random', session: pool.subarray(48, 56), input: new Uint8Array(0), outputBytes: 32 },
   ];
 
   it('puts every byte field of every job into one buffer of exactly their size, with the same bytes', () => {
     const { jobs: packed, arena } = packJobs(jobs);
 
     const bytes = (job: OffloadJob) => {
-      const p = job.mechanism.parameter as unknown;
+      const p = job.mechanism?.parameter as unknown;
       const params = p instanceof Uint8Array ? [p] : Object.values((p ?? {})).filter((v): v is Uint8Array => v instanceof Uint8Array);
-      return [job.session, job.key, job.input, ...(job.signature ? [job.signature] : []), ...params];
+      return [job.session, ...(job.key ? [job.key] : []), job.input, ...(job.signature ? [job.signature] : []), ...params];
     };
     expect(arena.byteLength).toBe(jobs.flatMap(bytes).reduce((n, b) => n + b.byteLength, 0));
     packed.forEach((job, i) => {
@@ -37,8 +39,10 @@ describe('packJobs', () => {
     const { jobs: packed } = packJobs(jobs);
 
     expect(packed.map(({ id, library, kind, outputBytes }) => ({ id, library, kind, outputBytes }))).toEqual(jobs.map(({ id, library, kind, outputBytes }) => ({ id, library, kind, outputBytes })));
-    expect((packed[0]?.mechanism.parameter as unknown as { tagBits: number }).tagBits).toBe(128);
+    expect((packed[0]?.mechanism?.parameter as unknown as { tagBits: number }).tagBits).toBe(128);
     expect(packed[1]?.mechanism).toEqual({ mechanism: 0x1044 });
+    expect(packed[3]).not.toHaveProperty('mechanism');
+    expect(packed[3]).not.toHaveProperty('key');
     expect(jobs[0]?.input.buffer).toBe(request.buffer);
   });
 

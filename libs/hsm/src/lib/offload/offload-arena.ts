@@ -40,11 +40,11 @@ export function packJobs(jobs: readonly OffloadJob[]): { jobs: OffloadJob[]; are
   };
   for (const job of jobs) {
     for (const field of BYTE_FIELDS) if (job[field]) measure(job[field]);
-    mapParameterBytes(job.mechanism, measure);
+    if (job.mechanism) mapParameterBytes(job.mechanism, measure);
   }
   const { arena, place } = arenaOf(size);
   const packed = jobs.map((job) => {
-    const copy: Writable<OffloadJob> = { ...job, mechanism: mapParameterBytes(job.mechanism, place) };
+    const copy: Writable<OffloadJob> = job.mechanism ? { ...job, mechanism: mapParameterBytes(job.mechanism, place) } : { ...job };
     for (const field of BYTE_FIELDS) if (job[field]) copy[field] = place(job[field]);
     return copy;
   });

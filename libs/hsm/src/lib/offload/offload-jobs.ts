@@ -46,6 +46,11 @@ async function stepAsync<T>(fn: string, call: () => Promise<T>): Promise<T> {
  */
 export async function execute(lib: pkcs11js.PKCS11, request: OffloadRequest, calls: OffloadCalls): Promise<OffloadOutcome> {
   const session = buf(request.session);
+  if (request.kind === 'random') {
+    // pkcs11js has no asynchronous C_GenerateRandom: it runs on the calling thread (a worker's, with the offload).
+    return { output: step('C_GenerateRandom', () => lib.C_GenerateRandom(session, Buffer.alloc(request.outputBytes ?? 0))) };
+  }
+  if (!request.key || !request.mechanism) throw new TypeError(`a ${request.kind} job needs a key and a mechanism`);
   const key = buf(request.key);
   const input = buf(request.input);
   // Its byte parameters (IV, AAD) as Buffers again; the same mechanism when they are Buffers already.

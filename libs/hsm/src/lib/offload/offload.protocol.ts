@@ -4,8 +4,12 @@
 // maps once per process (one library instance, one session and handle space).
 import type * as pkcs11js from 'pkcs11js';
 
-/** The operations a worker runs: the `C_*Init` call and the operation, both inside the worker. */
-export type OffloadKind = 'encrypt' | 'decrypt' | 'sign' | 'verify';
+/**
+ * The operations a worker runs: the `C_*Init` call and the operation, both inside the worker;
+ * `random` is C_GenerateRandom (no key, no mechanism), which on a networked HSM is a round trip
+ * that must not hold the event loop.
+ */
+export type OffloadKind = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'random';
 
 /** One operation in one session. `outputBytes` sizes the output buffer; `signature` only for verify. */
 export interface OffloadJob {
@@ -13,8 +17,10 @@ export interface OffloadJob {
   readonly library: string;
   readonly kind: OffloadKind;
   readonly session: Uint8Array;
-  readonly key: Uint8Array;
-  readonly mechanism: pkcs11js.Mechanism;
+  /** Every kind but `random`. */
+  readonly key?: Uint8Array;
+  /** Every kind but `random`. */
+  readonly mechanism?: pkcs11js.Mechanism;
   readonly input: Uint8Array;
   readonly outputBytes?: number;
   readonly signature?: Uint8Array;

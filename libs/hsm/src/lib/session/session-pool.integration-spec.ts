@@ -107,11 +107,34 @@ describe.each<[string, OffloadCalls | undefined]>([
     expect(await sut.verifyMac('tokens-mac/v1', 'sha256', Buffer.from('session=abd'), mac)).toBe(false);
   });
 
-  it('returns random bytes of the asked length', async () => {
+  it('reads a public key from the token once per cached handle, and again after the handle was dropped', async () => {
+    const reads = jest.spyOn(module.lib, 'C_GetAttributeValue');
+    try {
+      const first = await sut.publicKey('signing-p256/v1');
+      const afterFirst = reads.mock.calls.length;
+      const again = await Promise.all([sut.publicKey('signing-p256/v1'), sut.publicKey('signing-p256/v1')]);
+
+      expect(afterFirst).toBeGreaterThan(0);
+      expect(reads.mock.calls.length).toBe(afterFirst);
+      expect(again.every((k) => k.equals(first))).toBe(true);
+
+      pool.keys.invalidate('signing-p256/v1');
+      expect((await sut.publicKey('signing-p256/v1')).equals(first)).toBe(true);
+      expect(reads.mock.calls.length).toBe(2 * afterFirst);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('returns random bytes of the asked length, made on a worker thread when there are workers', async () => {
+    const jobsBefore = offload?.stats().jobs ?? 0;
+
     const [a, b] = await Promise.all([sut.random(64), sut.random(64)]);
 
     expect(a).toHaveLength(64);
     expect(a.equals(b)).toBe(false);
+    // C_GenerateRandom is a network round trip on CloudHSM: with workers it must not run on the event loop.
+    expect((offload?.stats().jobs ?? 0) - jobsBefore).toBe(offload ? 2 : 0);
   });
 
   it('answers KeyNotFound for an unknown label and KeyNotPermitted for the wrong kind of key', async () => {
