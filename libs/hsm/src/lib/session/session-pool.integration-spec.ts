@@ -73,6 +73,24 @@ describe.each<[string, OffloadCalls | undefined]>([
     expect((await sut.decrypt('orders/v1', sealed, aad)).toString()).toBe('card 4111');
   });
 
+  it('with the IV from the HSM, refuses to answer a ciphertext when the library wrote no IV back (SoftHSM2 uses the caller\'s)', async () => {
+    // CloudHSM generates the IV and writes it into the mechanism; SoftHSM2 encrypts under the
+    // all-zero IV it was handed. A blob must never carry an IV other than the one used.
+    const fromHsm = new HsmCrypto(pool, 'hsm');
+    const failure = fromHsm.encrypt('orders/v1', Buffer.from('x'), Buffer.alloc(0));
+
+    await expect(failure).rejects.toMatchObject({ code: HsmExceptionCode.DeviceError });
+    await expect(failure).rejects.toThrow('the HSM did not return the AES-GCM IV it generated');
+  });
+
+  it('with the IV from the HSM, fails a shared-session batch the same way', async () => {
+    const batch = new HsmCrypto(pool, 'hsm').inOneSession;
+    // Shared sessions exist only with sync worker calls.
+    expect(batch === undefined).toBe(calls !== 'sync');
+
+    if (batch) await expect(batch.encrypt([{ label: 'orders/v1', plaintext: Buffer.from('y'), aad: Buffer.alloc(0) }])).rejects.toMatchObject({ code: HsmExceptionCode.DeviceError });
+  });
+
   it('refuses tampered ciphertext and a wrong AAD as an authentication failure', async () => {
     const sealed = await sut.encrypt('orders/v1', Buffer.from('secret'), Buffer.from('a'));
     const tampered = Buffer.from(sealed.ciphertext);
