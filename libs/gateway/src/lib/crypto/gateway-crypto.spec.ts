@@ -196,6 +196,15 @@ describe(GatewayCrypto.name, () => {
     expect(blue.calls + green.calls).toBe(0);
   });
 
+  it('withholds the result of an operation whose record can no longer be written (the trail failed while it ran)', async () => {
+    const signing = sut.sign(ctx, 'receipts', Buffer.from('x'), false, 'ECDSA_SHA_256');
+    audit.accepting = false;
+
+    await expect(signing).rejects.toMatchObject({ code: GatewayExceptionCode.Unavailable, message: 'the audit trail cannot be written; operations are refused until it can' });
+    expect(blue.calls + green.calls).toBe(1);
+    expect(audit.records).toEqual([]);
+  });
+
   describe('batches', () => {
     const plaintexts = (n: number) => Array.from({ length: n }, (_, i) => ({ alias: 'orders', plaintext: Buffer.from(`item ${i}`), context: { n: String(i) } }));
     const codes = <T>(outcomes: BatchOutcome<T>[]) => outcomes.map((o) => (o.error ? o.error.code : 'ok'));

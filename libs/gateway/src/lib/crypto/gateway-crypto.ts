@@ -371,9 +371,12 @@ export class GatewayCrypto {
     let outcome: OperationOutcome = 'ok';
     let trace: OperationTrace = { attempts: 0 };
     try {
-      if (!this.deps.audit.accepting) throw new GatewayException(GatewayExceptionCode.Unavailable, 'the audit trail cannot be written; operations are refused until it can');
+      if (!this.deps.audit.accepting) throw auditUnavailable();
       const result = await run();
       trace = result.trace;
+      // The trail failed while the operation ran: its record cannot be written, so its result is
+      // withheld too (fail closed), rather than answered with no record of it.
+      if (!this.deps.audit.accepting) throw auditUnavailable();
       return result.value;
     } catch (err) {
       const failure = err instanceof GatewayException ? err : new GatewayException(GatewayExceptionCode.Internal, 'internal error', { cause: err });
@@ -397,6 +400,10 @@ export class GatewayCrypto {
       }
     }
   }
+}
+
+function auditUnavailable(): GatewayException {
+  return new GatewayException(GatewayExceptionCode.Unavailable, 'the audit trail cannot be written; operations are refused until it can');
 }
 
 /**
