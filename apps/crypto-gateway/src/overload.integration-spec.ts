@@ -20,6 +20,7 @@ interface ClusterStatusJson {
   operations: number;
   inFlight: number;
   queued: number;
+  drained: boolean;
 }
 
 // A hung HSM, as the gateway meets it: blue takes every request (weights 100/0) and its
@@ -29,6 +30,7 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
   let estate: GatewayEstate;
   let gateway: ServiceProcess;
   let app: GatewayClient<'Crypto'>;
+  let admin: GatewayClient<'HsmAdmin'>;
   const prefix = `it-ovl-${randomBytes(3).toString('hex')}.`;
   const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
 
@@ -55,7 +57,10 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
     for (const cluster of file.clusters) if (cluster.id === 'blue') cluster.maxInFlight = IN_FLIGHT;
     writeFileSync(estate.clustersFile, JSON.stringify(file));
     const policyFile = join(estate.dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ callers: { 'spiffe://keyfleet.local/app/app-demo': { keys: ['orders'], operations: ['encrypt'] } }, admin: [] }));
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ callers: { 'spiffe://keyfleet.local/app/app-demo': { keys: ['orders'], operations: ['encrypt'] } }, admin: ['spiffe://keyfleet.local/service/key-service'] }),
+    );
     const grpcPort = await freePort();
     const launch = shippedGatewayLaunch();
     gateway = await startService({
@@ -69,25 +74,47 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
           GATEWAY_FAULTS: 'on',
           GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_LIMIT_MS),
           GATEWAY_BULKHEAD_QUEUE: String(QUEUE),
-          // Needs 8 calls in the window (the first two tests make 7 through the breaker: it
-          // stays closed there); once open it stays open for the rest of the suite.
-          GATEWAY_BREAKER_VOLUME: '8',
+          // Needs 12 calls in the window (the tests before the last make at most 11 through the
+          // breaker: it stays closed there); once open it stays open for the rest of the suite.
+          GATEWAY_BREAKER_VOLUME: '12',
           GATEWAY_BREAKER_WINDOW_MS: '30000',
           GATEWAY_BREAKER_RESET_MS: '60000',
         },
       ),
     });
     app = createGatewayClient('Crypto', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'app-demo') });
+    admin = createGatewayClient('HsmAdmin', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'key-service') });
     // Logged in and the key handle cached before the fault.
     expect(await encrypt()).toBe('ok');
   }, 120_000);
 
   afterAll(async () => {
     app?.close();
+    admin?.close();
     await gateway?.stop();
     estate?.remove();
     await deleteTopicsWithPrefix(brokers, prefix);
   }, 60_000);
+
+  it('drains a cluster without failing what it has in flight: DrainCluster answers once that is done, and new calls go elsewhere meanwhile', async () => {
+    await setFaults('blue', { latencyMs: 600 });
+    const inFlight = Array.from({ length: IN_FLIGHT }, () => encrypt());
+    await waitFor('the calls in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT);
+    const draining = admin.call.DrainCluster({ clusterId: 'blue' });
+    await waitFor('blue drained', async () => (await byId('blue')).drained === true);
+    const blueBefore = (await byId('blue')).operations;
+
+    expect(await encrypt()).toBe('ok');
+    expect(await draining).toMatchObject({ status: { clusterId: 'blue', drained: true }, inFlightLeft: 0, queuedLeft: 0 });
+    expect(await Promise.all(inFlight)).toEqual(Array.from({ length: IN_FLIGHT }, () => 'ok'));
+    // The call made while blue drained went to green, blue's only other holder of the key.
+    expect((await byId('blue')).operations).toBe(blueBefore);
+
+    await admin.call.ResumeCluster({ clusterId: 'blue' });
+    await setFaults('blue', {});
+    expect(await encrypt()).toBe('ok');
+    expect((await byId('blue')).operations).toBe(blueBefore + 1);
+  }, 30_000);
 
   it('lets a queued call leave the bulkhead at its own deadline while the calls ahead of it still hang', async () => {
     await setFaults('blue', { hang: true });
