@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, createPublicKey, randomBytes, verify as nodeVerify, constants } from 'node:crypto';
+import { X509Certificate, createHash, createHmac, createPublicKey, randomBytes, verify as nodeVerify, constants } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
-import { Topics, decodeMessage } from '@keyfleet/contracts';
-import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
+import { MessageTypes, Topics, decodeMessage, type GatewayBreakerStateChangedV1 } from '@keyfleet/contracts';
+import { createGatewayClient, devIdentity, loadGatewayService, type GatewayClient } from '@keyfleet/crypto-client';
 import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
 import { gatewayEnv, shippedGatewayLaunch } from './testing/gateway-process.test-kit';
@@ -46,6 +46,37 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     }
   };
   const encrypt = (c: GatewayClient<'Crypto'>, plaintext = Buffer.from('hello')) => c.call.Encrypt({ keyAlias: 'orders', plaintext, encryptionContext: { tenant: '7' } });
+  /** A cluster's value of a gauge in the gateway's Prometheus exposition (NaN when it has none). */
+  const clusterGauge = async (name: string, cluster: string) => {
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`cluster="${cluster}"`));
+    return Number(line?.split(' ').pop() ?? Number.NaN);
+  };
+  const kafka = new Kafka({ clientId: 'it-gw', brokers, logLevel: logLevel.NOTHING });
+  /**
+   * Reads a topic of the suite from the beginning with a consumer group of its own; resolves once
+   * it is running, to its stop. Fetches wait at most 250 ms for data: stopping waits for the
+   * fetch in flight (kafkajs' default of 5 s would add that to every test that reads).
+   * A consumer that crashed (say, its group's coordinator still loading after the broker's
+   * restart) restarts itself unless told not to, also when the crash comes around its
+   * disconnect; one still running after the suite makes jest fail the run (exit code 1, "import
+   * after the Jest environment has been torn down"). So it restarts only until it is stopped.
+   */
+  const readTopic = async (topic: string, each: (value: Buffer) => void) => {
+    let stopped = false;
+    const consumer = kafka.consumer({
+      groupId: `${prefix}${topic}-${randomBytes(3).toString('hex')}`,
+      maxWaitTimeInMs: 250,
+      retry: { restartOnFailure: () => Promise.resolve(!stopped) },
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}${topic}`, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => each(message.value ?? Buffer.alloc(0)) });
+    return () => {
+      stopped = true;
+      return consumer.disconnect();
+    };
+  };
 
   beforeAll(async () => {
     estate = await createGatewayEstate('gw', ['blue', 'green'], [90, 10], POOL_SIZE);
@@ -63,7 +94,7 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
       JSON.stringify({
         callers: {
           'spiffe://keyfleet.local/app/app-demo': {
-            keys: ['orders', 'receipts', 'statements', 'sessions', 'disabled', 'missing', 'ghost-key'],
+            keys: ['orders', 'receipts', 'receipts384', 'statements', 'sessions', 'sessions384', 'sessions512', 'disabled', 'missing', 'ghost-key'],
             operations: ['encrypt', 'decrypt', 'generate-data-key', 'generate-data-key-without-plaintext', 'sign', 'verify', 'generate-mac', 'verify-mac', 'get-public-key', 'generate-random'],
           },
           'spiffe://keyfleet.local/app/app-other': { keys: ['receipts'], operations: ['verify'] },
@@ -154,10 +185,18 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect((await app.call.Decrypt({ ciphertext: without['ciphertextBlob'], encryptionContext: {} }))['plaintext']).toHaveLength(32);
   });
 
+  // PSS: the gateway signs with a salt as long as the digest (node checks the length it is given).
+  const pss = (saltLength: number) => ({ padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
   it.each([
     ['receipts', 'ECDSA_SHA_256', 'sha256', {}],
     ['receipts', 'ECDSA_SHA_384', 'sha384', {}],
-    ['statements', 'RSASSA_PSS_SHA_256', 'sha256', { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }],
+    ['receipts384', 'ECDSA_SHA_384', 'sha384', {}],
+    ['receipts384', 'ECDSA_SHA_512', 'sha512', {}],
+    ['statements', 'RSASSA_PSS_SHA_256', 'sha256', pss(32)],
+    ['statements', 'RSASSA_PSS_SHA_384', 'sha384', pss(48)],
+    ['statements', 'RSASSA_PSS_SHA_512', 'sha512', pss(64)],
+    ['statements', 'RSASSA_PKCS1_V1_5_SHA_256', 'sha256', {}],
+    ['statements', 'RSASSA_PKCS1_V1_5_SHA_384', 'sha384', {}],
     ['statements', 'RSASSA_PKCS1_V1_5_SHA_512', 'sha512', {}],
   ] as const)('signs with %s (%s), message or digest, verifiably by anyone with the public key', async (alias, algorithm, hash, padding) => {
     const message = Buffer.from('pay 10 EUR to Alice');
@@ -168,8 +207,20 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     for (const signature of [signed['signature'], fromDigest['signature']] as Buffer[]) {
       expect(nodeVerify(hash, message, { key: estate.publicKeys[alias], ...padding }, signature)).toBe(true);
       expect(await app.call.Verify({ keyAlias: alias, message, messageType: 'RAW', signature, signingAlgorithm: algorithm })).toMatchObject({ signatureValid: true });
+      expect(await app.call.Verify({ keyAlias: alias, message: digest, messageType: 'DIGEST', signature, signingAlgorithm: algorithm })).toMatchObject({ signatureValid: true });
     }
+    const otherDigest = createHash(hash).update('pay 99 EUR').digest();
     expect(await app.call.Verify({ keyAlias: alias, message: Buffer.from('pay 99 EUR'), messageType: 'RAW', signature: signed['signature'], signingAlgorithm: algorithm })).toMatchObject({ signatureValid: false });
+    expect(await app.call.Verify({ keyAlias: alias, message: otherDigest, messageType: 'DIGEST', signature: signed['signature'], signingAlgorithm: algorithm })).toMatchObject({ signatureValid: false });
+  });
+
+  it('returns the P-384 public key as imported, with its spec and the ECDSA algorithms', async () => {
+    const publicKey = await app.call.GetPublicKey({ keyAlias: 'receipts384' });
+    const der = createPublicKey({ key: publicKey['publicKeyDer'] as Buffer, format: 'der', type: 'spki' });
+
+    expect(der.equals(estate.publicKeys.receipts384)).toBe(true);
+    expect(der.asymmetricKeyDetails).toMatchObject({ namedCurve: 'secp384r1' });
+    expect(publicKey).toMatchObject({ keySpec: 'ECC_NIST_P384', signingAlgorithms: ['ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512'] });
   });
 
   it('computes and verifies HMACs, returns public keys and random bytes', async () => {
@@ -182,6 +233,24 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(publicKey).toMatchObject({ keySpec: 'ECC_NIST_P256', signingAlgorithms: ['ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512'] });
 
     expect((await app.call.GenerateRandom({ numberOfBytes: 1024 }))['random']).toHaveLength(1024);
+  });
+
+  it.each([
+    ['sessions', 'HMAC_SHA_256', 'sha256', 'sessions512', 'HMAC_512'],
+    ['sessions384', 'HMAC_SHA_384', 'sha384', 'sessions', 'HMAC_256'],
+    ['sessions512', 'HMAC_SHA_512', 'sha512', 'sessions384', 'HMAC_384'],
+  ] as const)('computes %s MACs with %s as HMAC defines them, verifies them, and refuses the algorithm on a key of another size', async (alias, algorithm, hash, otherAlias, otherSpec) => {
+    const hmac = (message: string) => createHmac(hash, estate.macKeys[alias]).update(message).digest();
+    const { mac } = await app.call.GenerateMac({ keyAlias: alias, message: Buffer.from('sid=1'), macAlgorithm: algorithm });
+
+    expect(mac).toEqual(hmac('sid=1'));
+    expect(await app.call.VerifyMac({ keyAlias: alias, message: Buffer.from('sid=1'), mac, macAlgorithm: algorithm })).toMatchObject({ macValid: true });
+    expect(await app.call.VerifyMac({ keyAlias: alias, message: Buffer.from('sid=2'), mac, macAlgorithm: algorithm })).toMatchObject({ macValid: false });
+    // A MAC made outside the gateway verifies in it.
+    expect(await app.call.VerifyMac({ keyAlias: alias, message: Buffer.from('sid=3'), mac: hmac('sid=3'), macAlgorithm: algorithm })).toMatchObject({ macValid: true });
+    expect(await grpcCode(app.call.GenerateMac({ keyAlias: otherAlias, message: Buffer.from('sid=1'), macAlgorithm: algorithm }))).toBe(
+      `FAILED_PRECONDITION: ${algorithm} is not supported by a ${otherSpec} key`,
+    );
   });
 
   it('serves batches item by item', async () => {
@@ -248,6 +317,34 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     }
   });
 
+  it('refuses at the transport a client without a certificate, and one with a certificate of another CA', async () => {
+    // A second development PKI: its CA has the same name as ours and a key of its own.
+    const otherPki = join(estate.dir, 'other-pki');
+    execFileSync('bash', [join(WORKSPACE_ROOT, 'tools/pki/dev-pki.sh'), otherPki, '--client', 'app-demo'], { stdio: 'ignore' });
+    const ca = readFileSync(join(pki, 'ca.crt'));
+    expect(new X509Certificate(readFileSync(join(otherPki, 'ca.crt'))).subject).toBe(new X509Certificate(ca).subject);
+    // Both trust the gateway's CA, so only the gateway's check of the client can refuse them.
+    const Crypto = loadGatewayService('Crypto');
+    const anonymous = new Crypto(address, credentials.createSsl(ca));
+    const foreign = createGatewayClient('Crypto', { address, ...devIdentity(otherPki, 'app-demo'), caFile: join(pki, 'ca.crt') });
+    const request = { numberOfBytes: 8 };
+    const deadline = () => Date.now() + 10_000;
+    try {
+      const anonymousCall = new Promise((resolve, reject) => {
+        const method = (anonymous as unknown as Record<string, (...args: unknown[]) => void>)['GenerateRandom'];
+        if (!method) throw new Error('the Crypto service has no GenerateRandom');
+        method.call(anonymous, request, new Metadata(), { deadline: deadline() }, (err: ServiceError | null, response: unknown) => (err ? reject(err) : resolve(response)));
+      });
+      expect(await grpcCode(anonymousCall)).toMatch(/^UNAVAILABLE: /);
+      expect(await grpcCode(foreign.call.GenerateRandom(request, { deadline: deadline() }))).toMatch(/^UNAVAILABLE: /);
+      // The same request with our CA's certificate for app-demo is answered.
+      expect(await grpcCode(app.call.GenerateRandom(request, { deadline: deadline() }))).toBe('ok');
+    } finally {
+      anonymous.close();
+      foreign.close();
+    }
+  });
+
   it('never opens more sessions than the pool size and logs each pool in once, under 600 concurrent requests', async () => {
     // Each cluster looks the key up on its first use: have both used it before counting (routing is random at 90/10).
     const admin = adminClient('key-service');
@@ -265,9 +362,15 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
 
     for (const cluster of (await clusterStatus()).filter((c) => c.clusterId !== 'ghost')) {
       expect(cluster.pool.open).toBeLessThanOrEqual(POOL_SIZE);
+      // The most sessions open at once since the pool started, not only what is open now: the
+      // load (90% of it to blue) filled blue's pool and never went past it.
+      const mostOpen = await clusterGauge('keyfleet_gateway_pkcs11_sessions_max', cluster.clusterId);
+      expect(mostOpen).toBeLessThanOrEqual(POOL_SIZE);
+      expect(mostOpen).toBeGreaterThanOrEqual(cluster.clusterId === 'blue' ? POOL_SIZE : 1);
       expect(cluster.crypto.logins).toBe(1);
-      // One search per key label and object class, whatever the number of operations.
-      expect(cluster.crypto.objectSearches).toBeLessThanOrEqual(12);
+      // One search per key label and object class, whatever the number of operations: the estate
+      // has 11 (orders v1 and v2, three HMAC keys; receipts, receipts384, statements: private and public).
+      expect(cluster.crypto.objectSearches).toBeLessThanOrEqual(11);
       expect(cluster.crypto.objectSearches).toBe(before.find((c) => c.clusterId === cluster.clusterId)?.crypto.objectSearches);
     }
   });
@@ -283,31 +386,55 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(share).toBeLessThan(0.115);
   }, 120_000);
 
-  it('opens the failing cluster\'s breaker, fails over to the other, and closes it after recovery', async () => {
-    await setFaults('blue', { errorRate: 1 });
-    try {
-      // Until the breaker opens, failures are retried on green within the retry budget.
-      await Promise.all(Array.from({ length: 100 }, () => grpcCode(encrypt(app))));
-      await waitFor('blue breaker open', async () => {
-        await Promise.all(Array.from({ length: 20 }, () => grpcCode(encrypt(app))));
-        return (await byId('blue')).breaker === 'open';
-      });
-      // Open: everything goes to green, nothing fails.
-      const [blueBefore, greenBefore] = [(await byId('blue')).operations, (await byId('green')).operations];
-      const outcomes = await Promise.all(Array.from({ length: 200 }, () => grpcCode(encrypt(app))));
-      expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-      expect((await byId('blue')).operations).toBe(blueBefore);
-      expect((await byId('green')).operations - greenBefore).toBe(200);
-    } finally {
-      await setFaults('blue', {});
-    }
-    await waitFor('blue breaker closed again', async () => {
-      await Promise.all(Array.from({ length: 20 }, () => encrypt(app)));
-      return (await byId('blue')).breaker === 'closed';
+  it('opens the failing cluster\'s breaker, fails over to the other, and closes it after recovery, telling Kafka and the metrics', async () => {
+    const started = Date.now();
+    const changes: GatewayBreakerStateChangedV1[] = [];
+    const stopReading = await readTopic(Topics.GatewayEvents, (value) => {
+      const decoded = decodeMessage(value);
+      if (decoded.ok && decoded.message.type === MessageTypes.GatewayBreakerStateChangedV1 && decoded.message.subject === 'blue' && Date.parse(decoded.message.time) >= started) {
+        changes.push(decoded.message.data);
+      }
     });
-    const blueBefore = (await byId('blue')).operations;
-    await Promise.all(Array.from({ length: 200 }, () => encrypt(app)));
-    expect((await byId('blue')).operations - blueBefore).toBeGreaterThan(100);
+    const breakerGauge = () => clusterGauge('keyfleet_gateway_breaker_open', 'blue');
+    try {
+      expect(await breakerGauge()).toBe(0);
+      await setFaults('blue', { errorRate: 1 });
+      try {
+        // Until the breaker opens, failures are retried on green within the retry budget.
+        await Promise.all(Array.from({ length: 100 }, () => grpcCode(encrypt(app))));
+        // Open in the status and the metrics (it turns half-open after 1 s, and open again while blue fails).
+        await waitFor('blue breaker open', async () => {
+          await Promise.all(Array.from({ length: 20 }, () => grpcCode(encrypt(app))));
+          return (await byId('blue')).breaker === 'open' && (await breakerGauge()) === 1;
+        });
+        // Open: everything goes to green, nothing fails.
+        const [blueBefore, greenBefore] = [(await byId('blue')).operations, (await byId('green')).operations];
+        const outcomes = await Promise.all(Array.from({ length: 200 }, () => grpcCode(encrypt(app))));
+        expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+        expect((await byId('blue')).operations).toBe(blueBefore);
+        expect((await byId('green')).operations - greenBefore).toBe(200);
+      } finally {
+        await setFaults('blue', {});
+      }
+      await waitFor('blue breaker closed again', async () => {
+        await Promise.all(Array.from({ length: 20 }, () => encrypt(app)));
+        return (await byId('blue')).breaker === 'closed';
+      });
+      expect(await breakerGauge()).toBe(0);
+      const blueBefore = (await byId('blue')).operations;
+      await Promise.all(Array.from({ length: 200 }, () => encrypt(app)));
+      expect((await byId('blue')).operations - blueBefore).toBeGreaterThan(100);
+
+      // One event per change: open, half-open (and open again while blue still failed), then closed.
+      await waitFor('the breaker events up to closed', () => Promise.resolve(changes.at(-1)?.to === 'closed'));
+      const path = changes.map((c) => `${c.from}>${c.to}`);
+      expect(path[0]).toBe('closed>open');
+      expect(path.slice(-2)).toEqual(['open>half-open', 'half-open>closed']);
+      expect(changes.slice(1).filter((c, i) => c.from !== changes[i]?.to)).toEqual([]);
+      expect(changes[0]?.errorPercentage).toBeGreaterThanOrEqual(10);
+    } finally {
+      await stopReading();
+    }
   }, 60_000);
 
   it('changes weights and switches the crypto user under load without failing a request', async () => {
@@ -346,7 +473,6 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   }, 60_000);
 
   it('writes one audit record per operation, never with data, and spools them while Kafka is down', async () => {
-    const kafka = new Kafka({ clientId: 'it-gw-audit', brokers, logLevel: logLevel.NOTHING });
     /**
      * Reads the audit topic from the beginning with a group of its own. A reader never lives
      * across the broker's restart: a kafkajs consumer that crashed while the broker was away
@@ -355,22 +481,17 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     const reader = async () => {
       const seen: { id: string; operation: string; outcome: string }[] = [];
       const raw: string[] = [];
-      const consumer = kafka.consumer({ groupId: `${prefix}audit-${randomBytes(3).toString('hex')}` });
-      await consumer.connect();
-      await consumer.subscribe({ topic: `${prefix}${Topics.CryptoOps}`, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          raw.push(message.value?.toString('base64') ?? '');
-          const decoded = decodeMessage(message.value ?? Buffer.alloc(0));
-          if (decoded.ok) seen.push({ id: decoded.message.id, ...(decoded.message.data as { operation: string; outcome: string }) });
-        },
+      const stop = await readTopic(Topics.CryptoOps, (value) => {
+        raw.push(value.toString('base64'));
+        const decoded = decodeMessage(value);
+        if (decoded.ok) seen.push({ id: decoded.message.id, ...(decoded.message.data as { operation: string; outcome: string }) });
       });
       const settled = async () => {
         const n = seen.length;
         await new Promise((r) => setTimeout(r, 2000));
         return seen.length === n;
       };
-      return { seen, raw, settled, stop: () => consumer.disconnect() };
+      return { seen, raw, settled, stop };
     };
 
     const before = await reader();
