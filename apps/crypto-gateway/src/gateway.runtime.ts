@@ -195,7 +195,7 @@ function registerPkcs11Gauges(metrics: MetricsRegistry, fleet: ClusterFleet, off
   gauge('gateway_pkcs11_logins', 'C_Login calls of the cluster pool (current library instance)', (c) => c.counters.logins);
   gauge('gateway_pkcs11_object_searches', 'C_FindObjects rounds of the cluster pool (current library instance)', (c) => c.counters.objectSearches);
   gauge('gateway_pkcs11_sessions_open', 'PKCS#11 sessions open in the cluster pool', (c) => c.counters.openSessions);
-  gauge('gateway_pkcs11_sessions_max', 'Most PKCS#11 sessions open at once in the cluster pool', (c) => c.counters.maxOpenSessions);
+  gauge('gateway_pkcs11_sessions_max', 'Most PKCS#11 sessions open at once in the cluster pool (current library instance)', (c) => c.counters.maxOpenSessions);
   gauge('gateway_inflight', 'Operations in flight on the cluster (bulkhead)', (c) => c.bulkhead.inFlight);
   if (!offload) return;
   const offloadGauge = (name: string, help: string, read: (stats: ReturnType<Pkcs11Offload['stats']>) => number) =>
