@@ -290,6 +290,11 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     expect(await grpcCode(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.alloc(64 * 1024 + 1) }))).toBe('INVALID_ARGUMENT: plaintext is larger than 65536 bytes');
     expect(await grpcCode(app.call.Sign({ keyAlias: 'orders', message: Buffer.from('x'), signingAlgorithm: 'ECDSA_SHA_256' }))).toBe('FAILED_PRECONDITION: key orders is a ENCRYPT_DECRYPT key');
     expect(await grpcCode(app.call.GenerateRandom({ numberOfBytes: 4096 }))).toBe('INVALID_ARGUMENT: number_of_bytes must be 1..1024');
+    // A batch holds 1..256 items: an empty one and one of 257 are refused whole, before any work.
+    const items = (n: number) => Array.from({ length: n }, () => ({ keyAlias: 'orders', plaintext: Buffer.from('x'), encryptionContext: {} }));
+    expect(await grpcCode(app.call.EncryptBatch({ items: items(0) }))).toBe('INVALID_ARGUMENT: a batch has 1..256 items');
+    expect(await grpcCode(app.call.EncryptBatch({ items: items(257) }))).toBe('INVALID_ARGUMENT: a batch has 1..256 items');
+    expect(((await app.call.EncryptBatch({ items: items(256) })) as { results: unknown[] }).results).toHaveLength(256);
     // Larger than the gateway accepts at all (1 MiB): refused by the transport before any work.
     expect(await grpcCode(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.alloc(2 * 1024 * 1024) }))).toMatch(/^RESOURCE_EXHAUSTED/);
   });

@@ -126,6 +126,21 @@ describe('crypto-gateway HsmAdmin over cloudhsm-cli, SoftHSM2 and Kafka', () => 
     expect(await decrypt(old.ciphertext)).toBe('before rotation');
   });
 
+  it('sets a key\'s state: rolls the current version back and forward, and disables and enables it, taking effect at once', async () => {
+    expect(await adm('SetKeyState', { alias: 'orders', currentVersion: 1 })).toMatchObject({ alias: 'orders', currentVersion: 1, enabled: true });
+    expect((await encrypt('orders')).keyVersion).toBe(1);
+
+    const sealed = await encrypt('orders', 'while disabled');
+    expect(await adm('SetKeyState', { alias: 'orders', enablement: 'KEY_ENABLEMENT_DISABLE' })).toMatchObject({ enabled: false });
+    expect(await grpcCode(encrypt('orders'))).toBe('FAILED_PRECONDITION: key orders is disabled');
+    expect(await grpcCode(decrypt(sealed.ciphertext))).toBe('FAILED_PRECONDITION: key orders is disabled');
+
+    expect(await adm('SetKeyState', { alias: 'orders', currentVersion: 2, enablement: 'KEY_ENABLEMENT_ENABLE' })).toMatchObject({ currentVersion: 2, enabled: true });
+    expect((await encrypt('orders')).keyVersion).toBe(2);
+    expect(await decrypt(sealed.ciphertext)).toBe('while disabled');
+    expect(await grpcCode(adm('SetKeyState', { alias: 'orders', currentVersion: 9 }))).toBe('NOT_FOUND: key orders has no version 9');
+  });
+
   it('replicates versions to the clone, which then serves them; a drained cluster gets no traffic until resumed', async () => {
     const v1 = await encrypt('orders', 'for the clone');
     for (const [alias, version] of [['orders', 1], ['orders', 2], ['receipts', 0]] as const) {
