@@ -6,25 +6,17 @@ import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { MessageTypes, Topics, decodeMessage, type GatewayBreakerStateChangedV1 } from '@keyfleet/contracts';
 import { createGatewayClient, devIdentity, loadGatewayService, type GatewayClient } from '@keyfleet/crypto-client';
-import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
+import { WORKSPACE_ROOT, deleteTopicsWithPrefix, freePort, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
-import { gatewayEnv, shippedGatewayLaunch } from './testing/gateway-process.test-kit';
+import { gatewayHttp, type GatewayHttp, shippedGatewayLaunch, startShippedGateway, waitFor, type ClusterStatusJson } from './testing/gateway-process.test-kit';
 
 const POOL_SIZE = 4;
 const kafkaScript = join(WORKSPACE_ROOT, 'tools/infra/kafka.sh');
 
-interface ClusterStatusJson {
-  clusterId: string;
-  breaker: string;
-  operations: number;
-  failures: number;
-  pool: { size: number; open: number };
-  crypto: { logins: number; objectSearches: number };
-}
-
 describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   let estate: GatewayEstate;
   let gateway: ServiceProcess;
+  let http: GatewayHttp;
   let app: GatewayClient<'Crypto'>;
   let address: string;
   let pki: string;
@@ -34,17 +26,9 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   const client = (name: string) => createGatewayClient('Crypto', { address, ...devIdentity(pki, name) });
   const adminClient = (name: string) => createGatewayClient('HsmAdmin', { address, ...devIdentity(pki, name) });
   const grpcCode = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: ServiceError) => `${status[err.code]}: ${err.details}`);
-  const clusterStatus = async (): Promise<ClusterStatusJson[]> => ((await (await fetch(`${gateway.url}/gateway/status`)).json()) as { clusters: ClusterStatusJson[] }).clusters;
-  const byId = async (id: string) => (await clusterStatus()).find((c) => c.clusterId === id) as ClusterStatusJson;
-  const setFaults = (cluster: string, faults: object) =>
-    fetch(`${gateway.url}/gateway/test/faults/${cluster}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
-  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-    const end = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const clusterStatus = () => http.clusters();
+  const byId = (id: string) => http.cluster(id);
+  const setFaults: GatewayHttp['setFaults'] = (cluster, faults) => http.setFaults(cluster, faults);
   const encrypt = (c: GatewayClient<'Crypto'>, plaintext = Buffer.from('hello')) => c.call.Encrypt({ keyAlias: 'orders', plaintext, encryptionContext: { tenant: '7' } });
   /** A cluster's value of a gauge in the gateway's Prometheus exposition (NaN when it has none). */
   const clusterGauge = async (name: string, cluster: string) => {
@@ -105,16 +89,11 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     const grpcPort = await freePort();
     address = `127.0.0.1:${grpcPort}`;
     // Launched as the platform ships it (node flags, allocator), so the whole suite runs that way.
-    const launch = shippedGatewayLaunch();
-    gateway = await startService({
-      entry: builtEntry('crypto-gateway'),
-      nodeArgs: launch.nodeArgs,
-      port: await freePort(),
-      env: gatewayEnv(
-        { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
-        { ...launch.env, GATEWAY_BREAKER_VOLUME: '10', GATEWAY_BREAKER_RESET_MS: '1000', GATEWAY_BREAKER_WINDOW_MS: '2000', GATEWAY_FAULTS: 'on' },
-      ),
-    });
+    gateway = await startShippedGateway(
+      { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
+      { GATEWAY_BREAKER_VOLUME: '10', GATEWAY_BREAKER_RESET_MS: '1000', GATEWAY_BREAKER_WINDOW_MS: '2000', GATEWAY_FAULTS: 'on' },
+    );
+    http = gatewayHttp(gateway);
     app = client('app-demo');
   }, 120_000);
 

@@ -4,9 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { createGatewayClient, devIdentity, type GatewayClient } from '@keyfleet/crypto-client';
-import { WORKSPACE_ROOT, builtEntry, deleteTopicsWithPrefix, freePort, startService, type ServiceProcess } from '@keyfleet/testing';
+import { WORKSPACE_ROOT, deleteTopicsWithPrefix, freePort, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
-import { gatewayEnv, shippedGatewayLaunch } from './testing/gateway-process.test-kit';
+import { gatewayHttp, type GatewayHttp, startShippedGateway, waitFor } from './testing/gateway-process.test-kit';
 
 /** The gateway's limit on one operation in this suite (GATEWAY_OPERATION_TIMEOUT_MS). */
 const OPERATION_LIMIT_MS = 1500;
@@ -14,21 +14,13 @@ const OPERATION_LIMIT_MS = 1500;
 const IN_FLIGHT = 2;
 const QUEUE = 2;
 
-interface ClusterStatusJson {
-  clusterId: string;
-  breaker: string;
-  operations: number;
-  inFlight: number;
-  queued: number;
-  drained: boolean;
-}
-
 // A hung HSM, as the gateway meets it: blue takes every request (weights 100/0) and its
 // PKCS#11 calls stall until the fault is cleared. Callers set no deadline of their own, so
 // whatever ends their calls is the gateway's.
 describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and Kafka)', () => {
   let estate: GatewayEstate;
   let gateway: ServiceProcess;
+  let http: GatewayHttp;
   let app: GatewayClient<'Crypto'>;
   let admin: GatewayClient<'HsmAdmin'>;
   const prefix = `it-ovl-${randomBytes(3).toString('hex')}.`;
@@ -37,17 +29,8 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
   const outcome = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: ServiceError) => `${status[err.code]}: ${err.details}`);
   const encrypt = (deadlineMs?: number) =>
     outcome(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.from('x'), encryptionContext: {} }, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs }));
-  const byId = async (id: string) =>
-    ((await (await fetch(`${gateway.url}/gateway/status`)).json()) as { clusters: ClusterStatusJson[] }).clusters.find((c) => c.clusterId === id) as ClusterStatusJson;
-  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-    const end = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const setFaults = (cluster: string, faults: object) =>
-    fetch(`${gateway.url}/gateway/test/faults/${cluster}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+  const byId = (id: string) => http.cluster(id);
+  const setFaults: GatewayHttp['setFaults'] = (cluster, faults) => http.setFaults(cluster, faults);
 
   beforeAll(async () => {
     estate = await createGatewayEstate('ovl', ['blue', 'green'], [100, 0], IN_FLIGHT);
@@ -62,26 +45,20 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
       JSON.stringify({ callers: { 'spiffe://keyfleet.local/app/app-demo': { keys: ['orders'], operations: ['encrypt'] } }, admin: ['spiffe://keyfleet.local/service/key-service'] }),
     );
     const grpcPort = await freePort();
-    const launch = shippedGatewayLaunch();
-    gateway = await startService({
-      entry: builtEntry('crypto-gateway'),
-      nodeArgs: launch.nodeArgs,
-      port: await freePort(),
-      env: gatewayEnv(
-        { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
-        {
-          ...launch.env,
-          GATEWAY_FAULTS: 'on',
-          GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_LIMIT_MS),
-          GATEWAY_BULKHEAD_QUEUE: String(QUEUE),
-          // Needs 12 calls in the window (the tests before the last make at most 11 through the
-          // breaker: it stays closed there); once open it stays open for the rest of the suite.
-          GATEWAY_BREAKER_VOLUME: '12',
-          GATEWAY_BREAKER_WINDOW_MS: '30000',
-          GATEWAY_BREAKER_RESET_MS: '60000',
-        },
-      ),
-    });
+    gateway = await startShippedGateway(
+      { dir: estate.dir, clustersFile: estate.clustersFile, pki, policyFile, grpcPort, topicPrefix: prefix },
+      {
+        GATEWAY_FAULTS: 'on',
+        GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_LIMIT_MS),
+        GATEWAY_BULKHEAD_QUEUE: String(QUEUE),
+        // Needs 12 calls in the window (the tests before the last make at most 11 through the
+        // breaker: it stays closed there); once open it stays open for the rest of the suite.
+        GATEWAY_BREAKER_VOLUME: '12',
+        GATEWAY_BREAKER_WINDOW_MS: '30000',
+        GATEWAY_BREAKER_RESET_MS: '60000',
+      },
+    );
+    http = gatewayHttp(gateway);
     app = createGatewayClient('Crypto', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'app-demo') });
     admin = createGatewayClient('HsmAdmin', { address: `127.0.0.1:${grpcPort}`, ...devIdentity(pki, 'key-service') });
     // Logged in and the key handle cached before the fault.
@@ -99,9 +76,9 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
   it('drains a cluster without failing what it has in flight: DrainCluster answers once that is done, and new calls go elsewhere meanwhile', async () => {
     await setFaults('blue', { latencyMs: 600 });
     const inFlight = Array.from({ length: IN_FLIGHT }, () => encrypt());
-    await waitFor('the calls in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT);
+    await waitFor('the calls in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT, 10_000, 20);
     const draining = admin.call.DrainCluster({ clusterId: 'blue' });
-    await waitFor('blue drained', async () => (await byId('blue')).drained === true);
+    await waitFor('blue drained', async () => (await byId('blue')).drained === true, 10_000, 20);
     const blueBefore = (await byId('blue')).operations;
 
     expect(await encrypt()).toBe('ok');
@@ -119,7 +96,7 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
   it('lets a queued call leave the bulkhead at its own deadline while the calls ahead of it still hang', async () => {
     await setFaults('blue', { hang: true });
     const ahead = Array.from({ length: IN_FLIGHT }, () => encrypt());
-    await waitFor('the calls ahead in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT);
+    await waitFor('the calls ahead in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT, 10_000, 20);
     const queued = Array.from({ length: QUEUE }, () => encrypt(200));
     await new Promise((r) => setTimeout(r, 700));
 

@@ -2,7 +2,7 @@
 // local infrastructure, the development PKI and policy, the clusters file and state folder.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { WORKSPACE_ROOT, infraEnv } from '@keyfleet/testing';
+import { WORKSPACE_ROOT, builtEntry, freePort, infraEnv, startService, type ServiceProcess } from '@keyfleet/testing';
 
 export interface GatewayProcessSettings {
   /** Folder whose `state` subfolder holds the gateway's module copies, key directory and audit spool. */
@@ -69,4 +69,46 @@ export function envPairs(words: readonly string[], source: string): Record<strin
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
+}
+
+/** Starts the built gateway as the platform launches it (node flags, allocator), with `settings` and `extra` variables. */
+export async function startShippedGateway(settings: GatewayProcessSettings, extra: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+  const launch = shippedGatewayLaunch();
+  return startService({ entry: builtEntry('crypto-gateway'), nodeArgs: launch.nodeArgs, port: await freePort(), env: gatewayEnv(settings, { ...launch.env, ...extra }) });
+}
+
+/** What `GET /gateway/status` says of a cluster (the fields the suites read). */
+export interface ClusterStatusJson {
+  readonly clusterId: string;
+  readonly breaker: string;
+  readonly operations: number;
+  readonly failures: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly drained: boolean;
+  readonly pool: { readonly size: number; readonly open: number };
+  readonly crypto: { readonly logins: number; readonly objectSearches: number };
+}
+
+/** A running gateway's HTTP surface for tests: cluster status and (with GATEWAY_FAULTS=on) fault injection. */
+export type GatewayHttp = ReturnType<typeof gatewayHttp>;
+
+/** See {@link GatewayHttp}. */
+export function gatewayHttp(gateway: ServiceProcess) {
+  const clusters = async (): Promise<ClusterStatusJson[]> => ((await (await fetch(`${gateway.url}/gateway/status`)).json()) as { clusters: ClusterStatusJson[] }).clusters;
+  return {
+    clusters,
+    cluster: async (id: string) => (await clusters()).find((c) => c.clusterId === id) as ClusterStatusJson,
+    setFaults: (clusterId: string, faults: { errorRate?: number; latencyMs?: number; hang?: boolean }) =>
+      fetch(`${gateway.url}/gateway/test/faults/${clusterId}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) }),
+  };
+}
+
+/** Polls `check` every `everyMs` until it holds. @throws Error naming `what` after `timeoutMs` */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000, everyMs = 100): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
