@@ -8,7 +8,7 @@ import { MessageTypes, Topics, decodeMessage, type GatewayBreakerStateChangedV1 
 import { createGatewayClient, devIdentity, loadGatewayService, type GatewayClient } from '@keyfleet/crypto-client';
 import { WORKSPACE_ROOT, deleteTopicsWithPrefix, freePort, type ServiceProcess } from '@keyfleet/testing';
 import { createGatewayEstate, type GatewayEstate } from './testing/gateway-estate.test-kit';
-import { gatewayHttp, type GatewayHttp, shippedGatewayLaunch, startShippedGateway, waitFor, type ClusterStatusJson } from './testing/gateway-process.test-kit';
+import { gatewayHttp, type GatewayHttp, shippedGatewayLaunch, startShippedGateway, topicReader, waitFor, type ClusterStatusJson } from './testing/gateway-process.test-kit';
 
 const POOL_SIZE = 4;
 const kafkaScript = join(WORKSPACE_ROOT, 'tools/infra/kafka.sh');
@@ -37,30 +37,7 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     return Number(line?.split(' ').pop() ?? Number.NaN);
   };
   const kafka = new Kafka({ clientId: 'it-gw', brokers, logLevel: logLevel.NOTHING });
-  /**
-   * Reads a topic of the suite from the beginning with a consumer group of its own; resolves once
-   * it is running, to its stop. Fetches wait at most 250 ms for data: stopping waits for the
-   * fetch in flight (kafkajs' default of 5 s would add that to every test that reads).
-   * A consumer that crashed (say, its group's coordinator still loading after the broker's
-   * restart) restarts itself unless told not to, also when the crash comes around its
-   * disconnect; one still running after the suite makes jest fail the run (exit code 1, "import
-   * after the Jest environment has been torn down"). So it restarts only until it is stopped.
-   */
-  const readTopic = async (topic: string, each: (value: Buffer) => void) => {
-    let stopped = false;
-    const consumer = kafka.consumer({
-      groupId: `${prefix}${topic}-${randomBytes(3).toString('hex')}`,
-      maxWaitTimeInMs: 250,
-      retry: { restartOnFailure: () => Promise.resolve(!stopped) },
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${prefix}${topic}`, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => each(message.value ?? Buffer.alloc(0)) });
-    return () => {
-      stopped = true;
-      return consumer.disconnect();
-    };
-  };
+  const readTopic = topicReader(kafka, prefix);
 
   beforeAll(async () => {
     estate = await createGatewayEstate('gw', ['blue', 'green'], [90, 10], POOL_SIZE);

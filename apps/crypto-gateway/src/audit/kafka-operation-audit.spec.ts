@@ -1,5 +1,5 @@
 import { decodeMessage, MessageTypes, Topics } from '@keyfleet/contracts';
-import type { OutgoingRecord, SpooledPublisher } from '@keyfleet/messaging';
+import { MessagingException, MessagingExceptionCode, type OutgoingRecord, type SpooledPublisher } from '@keyfleet/messaging';
 import { MetricsRegistry } from '@keyfleet/observability';
 import { KafkaOperationAudit } from './kafka-operation-audit';
 
@@ -43,5 +43,18 @@ describe('KafkaOperationAudit', () => {
     if (!last.ok) throw last.error;
     expect(last.message).toMatchObject({ type: MessageTypes.CryptoOperationRecordedV1, data: { operation: 'decrypt', outcome: 'ok', latencyMicros: 30_000, keyAlias: 'orders' } });
     expect(submitted[3]?.key).toBe(last.message.subject);
+  });
+
+  it('answers false for a record the spool refuses (fail closed) and counts nothing for it; other failures are thrown', async () => {
+    const registry = new MetricsRegistry('crypto-gateway');
+    let failure: Error = new MessagingException(MessagingExceptionCode.SpoolUnavailable, 'the buffer is full and the spool cannot be written');
+    const spool = { accepting: true, submit: () => { throw failure; } } as unknown as SpooledPublisher;
+    const sut = new KafkaOperationAudit(spool, 'it.', registry);
+    const record = { caller: 'spiffe://keyfleet.local/app/app-demo', operation: 'encrypt', outcome: 'ok', latencyMicros: 10, attempts: 1, items: 1 } as const;
+
+    expect(sut.record(record)).toBe(false);
+    expect(await seriesValue(registry, 'keyfleet_gateway_operations_total', { operation: 'encrypt', outcome: 'ok' })).toBe(0);
+    failure = new MessagingException(MessagingExceptionCode.NotRunning, 'the spooled publisher is not running');
+    expect(() => sut.record(record)).toThrow(failure);
   });
 });

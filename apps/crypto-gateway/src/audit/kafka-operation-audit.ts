@@ -1,6 +1,6 @@
 import { MessageTypes, Topics, createMessage, encodeMessage, type CryptoOperationRecordedV1 } from '@keyfleet/contracts';
 import type { OperationAudit } from '@keyfleet/gateway';
-import type { SpooledPublisher } from '@keyfleet/messaging';
+import { MessagingException, MessagingExceptionCode, type SpooledPublisher } from '@keyfleet/messaging';
 import type { MetricsRegistry } from '@keyfleet/observability';
 import { encodeOperationRecord } from './operation-record.encoder';
 
@@ -51,12 +51,19 @@ export class KafkaOperationAudit implements OperationAudit {
     return this.spool.accepting;
   }
 
-  record(record: CryptoOperationRecordedV1): void {
-    this.series(record.operation, record.outcome).inc();
-    this.latencyOf(record.operation).observe(record.latencyMicros / 1e6);
+  record(record: CryptoOperationRecordedV1): boolean {
     // One per operation: encoded without a zod pass (see encodeOperationRecord for why that is sound).
     const { subject, value } = encodeOperationRecord(record, SOURCE);
-    this.spool.submit({ topic: this.opsTopic, key: subject, value });
+    try {
+      this.spool.submit({ topic: this.opsTopic, key: subject, value });
+    } catch (err) {
+      // Its buffer full and its file unwritable: the spool says so once in its log; the caller refuses the operation.
+      if (err instanceof MessagingException && err.code === MessagingExceptionCode.SpoolUnavailable) return false;
+      throw err;
+    }
+    this.series(record.operation, record.outcome).inc();
+    this.latencyOf(record.operation).observe(record.latencyMicros / 1e6);
+    return true;
   }
 
   publishEvent<T extends typeof MessageTypes.CryptoOperationRecordedV1 | typeof MessageTypes.GatewayBreakerStateChangedV1>(

@@ -1,7 +1,9 @@
 // The environment of a crypto-gateway process started by a test suite or the benchmark: the
 // local infrastructure, the development PKI and policy, the clusters file and state folder.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
 import { WORKSPACE_ROOT, builtEntry, freePort, infraEnv, startService, type ServiceProcess } from '@keyfleet/testing';
 
 export interface GatewayProcessSettings {
@@ -111,4 +113,31 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Reads topics of a suite (`prefix` + topic) from the beginning, each reader with a consumer
+ * group of its own; a reader resolves once it is running, to its stop. Fetches wait at most
+ * 250 ms for data: stopping waits for the fetch in flight (kafkajs' default of 5 s would add that
+ * to every test that reads). A consumer that crashed (say, its group's coordinator still loading
+ * after the broker's restart) restarts itself unless told not to, also when the crash comes
+ * around its disconnect; one still running after the suite makes jest fail the run (exit code 1,
+ * "import after the Jest environment has been torn down"). So it restarts only until it is stopped.
+ */
+export function topicReader(kafka: Kafka, prefix: string) {
+  return async (topic: string, each: (value: Buffer) => void): Promise<() => Promise<void>> => {
+    let stopped = false;
+    const consumer = kafka.consumer({
+      groupId: `${prefix}${topic}-${randomBytes(3).toString('hex')}`,
+      maxWaitTimeInMs: 250,
+      retry: { restartOnFailure: () => Promise.resolve(!stopped) },
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}${topic}`, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => each(message.value ?? Buffer.alloc(0)) });
+    return () => {
+      stopped = true;
+      return consumer.disconnect();
+    };
+  };
 }

@@ -60,7 +60,11 @@ export interface FailureClassifier {
 export interface OperationAudit {
   /** False when records can be neither sent nor spooled: the gateway then refuses operations (fail closed). */
   readonly accepting: boolean;
-  record(record: CryptoOperationRecordedV1): void;
+  /**
+   * Hands one record to the trail. @returns false when the trail refused it (fail closed: the
+   * operation it describes must not be answered); any other failure is thrown.
+   */
+  record(record: CryptoOperationRecordedV1): boolean;
 }
 
 /** Who is asking, and by when the answer is needed. */

@@ -153,8 +153,12 @@ export const fakeFailures: FailureClassifier = {
 
 export class AuditSink implements OperationAudit {
   accepting = true;
+  /** Refuses every record while set, as a spool whose buffer is full and whose file cannot be written does. */
+  refusing = false;
   readonly records: CryptoOperationRecordedV1[] = [];
-  record(record: CryptoOperationRecordedV1): void {
+  record(record: CryptoOperationRecordedV1): boolean {
+    if (this.refusing) return false;
     this.records.push(record);
+    return true;
   }
 }

@@ -205,6 +205,14 @@ describe(GatewayCrypto.name, () => {
     expect(audit.records).toEqual([]);
   });
 
+  it('withholds the result of an operation whose record the trail refuses', async () => {
+    audit.refusing = true;
+
+    await expect(sut.encrypt(ctx, 'orders', Buffer.from('x'), {})).rejects.toMatchObject({ code: GatewayExceptionCode.Unavailable, message: 'the audit trail cannot be written; operations are refused until it can' });
+    expect(blue.calls + green.calls).toBe(1);
+    expect(audit.records).toEqual([]);
+  });
+
   describe('batches', () => {
     const plaintexts = (n: number) => Array.from({ length: n }, (_, i) => ({ alias: 'orders', plaintext: Buffer.from(`item ${i}`), context: { n: String(i) } }));
     const codes = <T>(outcomes: BatchOutcome<T>[]) => outcomes.map((o) => (o.error ? o.error.code : 'ok'));

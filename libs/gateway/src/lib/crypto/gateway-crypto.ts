@@ -359,7 +359,11 @@ export class GatewayCrypto {
     return chosen.handle;
   }
 
-  /** Runs one operation and writes its audit record, whatever the outcome. Refuses work when no record could be kept. */
+  /**
+   * Runs one operation and writes its audit record, whatever the outcome. Fail closed: work is
+   * refused while no record could be kept, and a result is answered only once its record was
+   * taken (the trail may fail while the operation runs, or refuse the record itself).
+   */
   private async audited<T>(
     ctx: RequestContext,
     operation: CryptoOperation,
@@ -368,37 +372,34 @@ export class GatewayCrypto {
     started = process.hrtime.bigint(),
   ): Promise<T> {
     const aliasNow = () => (typeof alias === 'function' ? alias() : alias);
-    let outcome: OperationOutcome = 'ok';
-    let trace: OperationTrace = { attempts: 0 };
     try {
       if (!this.deps.audit.accepting) throw auditUnavailable();
       const result = await run();
-      trace = result.trace;
-      // The trail failed while the operation ran: its record cannot be written, so its result is
-      // withheld too (fail closed), rather than answered with no record of it.
-      if (!this.deps.audit.accepting) throw auditUnavailable();
+      if (!this.recorded(ctx, operation, aliasNow(), 'ok', result.trace, started)) throw auditUnavailable();
       return result.value;
     } catch (err) {
       const failure = err instanceof GatewayException ? err : new GatewayException(GatewayExceptionCode.Internal, 'internal error', { cause: err });
-      outcome = failure.code;
-      trace = failure.trace;
+      // A refusal by the trail itself leaves no record: the trail is what cannot take one.
+      this.recorded(ctx, operation, aliasNow(), failure.code, failure.trace, started);
       throw failure;
-    } finally {
-      const keyAlias = auditableAlias(aliasNow());
-      if (this.deps.audit.accepting) {
-        this.deps.audit.record({
-          operation,
-          caller: ctx.caller,
-          ...(keyAlias ? { keyAlias } : {}),
-          ...(trace.keyVersion ? { keyVersion: trace.keyVersion } : {}),
-          ...(trace.clusterId ? { clusterId: trace.clusterId } : {}),
-          outcome,
-          latencyMicros: Number((process.hrtime.bigint() - started) / 1000n),
-          attempts: trace.attempts,
-          items: 1,
-        });
-      }
     }
+  }
+
+  /** Hands an operation's record to the trail; false when the trail does not take it (not accepting, or it refused the record). */
+  private recorded(ctx: RequestContext, operation: CryptoOperation, alias: string | undefined, outcome: OperationOutcome, trace: OperationTrace, started: bigint): boolean {
+    if (!this.deps.audit.accepting) return false;
+    const keyAlias = auditableAlias(alias);
+    return this.deps.audit.record({
+      operation,
+      caller: ctx.caller,
+      ...(keyAlias ? { keyAlias } : {}),
+      ...(trace.keyVersion ? { keyVersion: trace.keyVersion } : {}),
+      ...(trace.clusterId ? { clusterId: trace.clusterId } : {}),
+      outcome,
+      latencyMicros: Number((process.hrtime.bigint() - started) / 1000n),
+      attempts: trace.attempts,
+      items: 1,
+    });
   }
 }
 
