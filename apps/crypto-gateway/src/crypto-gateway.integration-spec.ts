@@ -26,9 +26,6 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   const client = (name: string) => createGatewayClient('Crypto', { address, ...devIdentity(pki, name) });
   const adminClient = (name: string) => createGatewayClient('HsmAdmin', { address, ...devIdentity(pki, name) });
   const grpcCode = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: ServiceError) => `${status[err.code]}: ${err.details}`);
-  const clusterStatus = () => http.clusters();
-  const byId = (id: string) => http.cluster(id);
-  const setFaults: GatewayHttp['setFaults'] = (cluster, faults) => http.setFaults(cluster, faults);
   const encrypt = (c: GatewayClient<'Crypto'>, plaintext = Buffer.from('hello')) => c.call.Encrypt({ keyAlias: 'orders', plaintext, encryptionContext: { tenant: '7' } });
   /** A cluster's value of a gauge in the gateway's Prometheus exposition (NaN when it has none). */
   const clusterGauge = async (name: string, cluster: string) => {
@@ -256,7 +253,7 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   });
 
   it('starts with a cluster whose token is missing, and keeps that cluster out of service', async () => {
-    const ghost = (await clusterStatus()).find((c) => c.clusterId === 'ghost') as ClusterStatusJson & { poolError?: string };
+    const ghost = (await http.clusters()).find((c) => c.clusterId === 'ghost') as ClusterStatusJson & { poolError?: string };
 
     expect(ghost.poolError).toMatch(/^TOKEN_NOT_FOUND: /);
     expect(await grpcCode(app.call.Encrypt({ keyAlias: 'ghost-key', plaintext: Buffer.from('x') }))).toBe('UNAVAILABLE: the cluster failed the request');
@@ -317,11 +314,11 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     } finally {
       admin.close();
     }
-    const before = await clusterStatus();
+    const before = await http.clusters();
     const results = await Promise.all(Array.from({ length: 600 }, (_, i) => encrypt(app, Buffer.from(`m${i}`))));
     expect(results).toHaveLength(600);
 
-    for (const cluster of (await clusterStatus()).filter((c) => c.clusterId !== 'ghost')) {
+    for (const cluster of (await http.clusters()).filter((c) => c.clusterId !== 'ghost')) {
       expect(cluster.pool.open).toBeLessThanOrEqual(POOL_SIZE);
       // The most sessions open at once since the pool started, not only what is open now: the
       // load (90% of it to blue) filled blue's pool and never went past it.
@@ -337,9 +334,9 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
   });
 
   it('keeps 90/10 weights within tolerance over 10,000 requests', async () => {
-    const [blue0, green0] = [await byId('blue'), await byId('green')];
+    const [blue0, green0] = [await http.cluster('blue'), await http.cluster('green')];
     for (let done = 0; done < 10_000; done += 250) await Promise.all(Array.from({ length: 250 }, () => app.call.GenerateMac({ keyAlias: 'sessions', message: Buffer.from('w'), macAlgorithm: 'HMAC_SHA_256' })));
-    const [blue, green] = [await byId('blue'), await byId('green')];
+    const [blue, green] = [await http.cluster('blue'), await http.cluster('green')];
     const share = (green.operations - green0.operations) / (blue.operations - blue0.operations + green.operations - green0.operations);
 
     expect(blue.operations - blue0.operations + green.operations - green0.operations).toBe(10_000);
@@ -359,32 +356,32 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
     const breakerGauge = () => clusterGauge('keyfleet_gateway_breaker_open', 'blue');
     try {
       expect(await breakerGauge()).toBe(0);
-      await setFaults('blue', { errorRate: 1 });
+      await http.setFaults('blue', { errorRate: 1 });
       try {
         // Until the breaker opens, failures are retried on green within the retry budget.
         await Promise.all(Array.from({ length: 100 }, () => grpcCode(encrypt(app))));
         // Open in the status and the metrics (it turns half-open after 1 s, and open again while blue fails).
         await waitFor('blue breaker open', async () => {
           await Promise.all(Array.from({ length: 20 }, () => grpcCode(encrypt(app))));
-          return (await byId('blue')).breaker === 'open' && (await breakerGauge()) === 1;
+          return (await http.cluster('blue')).breaker === 'open' && (await breakerGauge()) === 1;
         });
         // Open: everything goes to green, nothing fails.
-        const [blueBefore, greenBefore] = [(await byId('blue')).operations, (await byId('green')).operations];
+        const [blueBefore, greenBefore] = [(await http.cluster('blue')).operations, (await http.cluster('green')).operations];
         const outcomes = await Promise.all(Array.from({ length: 200 }, () => grpcCode(encrypt(app))));
         expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-        expect((await byId('blue')).operations).toBe(blueBefore);
-        expect((await byId('green')).operations - greenBefore).toBe(200);
+        expect((await http.cluster('blue')).operations).toBe(blueBefore);
+        expect((await http.cluster('green')).operations - greenBefore).toBe(200);
       } finally {
-        await setFaults('blue', {});
+        await http.setFaults('blue', {});
       }
       await waitFor('blue breaker closed again', async () => {
         await Promise.all(Array.from({ length: 20 }, () => encrypt(app)));
-        return (await byId('blue')).breaker === 'closed';
+        return (await http.cluster('blue')).breaker === 'closed';
       });
       expect(await breakerGauge()).toBe(0);
-      const blueBefore = (await byId('blue')).operations;
+      const blueBefore = (await http.cluster('blue')).operations;
       await Promise.all(Array.from({ length: 200 }, () => encrypt(app)));
-      expect((await byId('blue')).operations - blueBefore).toBeGreaterThan(100);
+      expect((await http.cluster('blue')).operations - blueBefore).toBeGreaterThan(100);
 
       // One event per change: open, half-open (and open again while blue still failed), then closed.
       await waitFor('the breaker events up to closed', () => Promise.resolve(changes.at(-1)?.to === 'closed'));
@@ -426,7 +423,7 @@ describe('crypto-gateway over real gRPC, SoftHSM2 and Kafka', () => {
 
       expect(failures).toEqual([]);
       // The new pool (new library instance, new password) logged in exactly once.
-      expect((await byId('blue')).crypto.logins).toBe(1);
+      expect((await http.cluster('blue')).crypto.logins).toBe(1);
     } finally {
       await admin.call.SetRoutingWeights({ ring: 'main', weights: { blue: 90, green: 10 } });
       admin.close();

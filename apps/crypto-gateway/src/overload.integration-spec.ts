@@ -29,8 +29,6 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
   const outcome = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: ServiceError) => `${status[err.code]}: ${err.details}`);
   const encrypt = (deadlineMs?: number) =>
     outcome(app.call.Encrypt({ keyAlias: 'orders', plaintext: Buffer.from('x'), encryptionContext: {} }, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs }));
-  const byId = (id: string) => http.cluster(id);
-  const setFaults: GatewayHttp['setFaults'] = (cluster, faults) => http.setFaults(cluster, faults);
 
   beforeAll(async () => {
     estate = await createGatewayEstate('ovl', ['blue', 'green'], [100, 0], IN_FLIGHT);
@@ -74,34 +72,34 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
   }, 60_000);
 
   it('drains a cluster without failing what it has in flight: DrainCluster answers once that is done, and new calls go elsewhere meanwhile', async () => {
-    await setFaults('blue', { latencyMs: 600 });
+    await http.setFaults('blue', { latencyMs: 600 });
     const inFlight = Array.from({ length: IN_FLIGHT }, () => encrypt());
-    await waitFor('the calls in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT, 10_000, 20);
+    await waitFor('the calls in flight', async () => (await http.cluster('blue')).inFlight === IN_FLIGHT, 10_000, 20);
     const draining = admin.call.DrainCluster({ clusterId: 'blue' });
-    await waitFor('blue drained', async () => (await byId('blue')).drained === true, 10_000, 20);
-    const blueBefore = (await byId('blue')).operations;
+    await waitFor('blue drained', async () => (await http.cluster('blue')).drained === true, 10_000, 20);
+    const blueBefore = (await http.cluster('blue')).operations;
 
     expect(await encrypt()).toBe('ok');
     expect(await draining).toMatchObject({ status: { clusterId: 'blue', drained: true }, inFlightLeft: 0, queuedLeft: 0 });
     expect(await Promise.all(inFlight)).toEqual(Array.from({ length: IN_FLIGHT }, () => 'ok'));
     // The call made while blue drained went to green, blue's only other holder of the key.
-    expect((await byId('blue')).operations).toBe(blueBefore);
+    expect((await http.cluster('blue')).operations).toBe(blueBefore);
 
     await admin.call.ResumeCluster({ clusterId: 'blue' });
-    await setFaults('blue', {});
+    await http.setFaults('blue', {});
     expect(await encrypt()).toBe('ok');
-    expect((await byId('blue')).operations).toBe(blueBefore + 1);
+    expect((await http.cluster('blue')).operations).toBe(blueBefore + 1);
   }, 30_000);
 
   it('lets a queued call leave the bulkhead at its own deadline while the calls ahead of it still hang', async () => {
-    await setFaults('blue', { hang: true });
+    await http.setFaults('blue', { hang: true });
     const ahead = Array.from({ length: IN_FLIGHT }, () => encrypt());
-    await waitFor('the calls ahead in flight', async () => (await byId('blue')).inFlight === IN_FLIGHT, 10_000, 20);
+    await waitFor('the calls ahead in flight', async () => (await http.cluster('blue')).inFlight === IN_FLIGHT, 10_000, 20);
     const queued = Array.from({ length: QUEUE }, () => encrypt(200));
     await new Promise((r) => setTimeout(r, 700));
 
     // The calls ahead hang until the operation limit (1,500 ms); the queued ones are gone already.
-    expect(await byId('blue')).toMatchObject({ inFlight: IN_FLIGHT, queued: 0 });
+    expect(await http.cluster('blue')).toMatchObject({ inFlight: IN_FLIGHT, queued: 0 });
     expect((await Promise.all(queued)).map((o) => o.split(':')[0])).toEqual(Array.from({ length: QUEUE }, () => 'DEADLINE_EXCEEDED'));
     expect(await Promise.all(ahead)).toEqual(Array.from({ length: IN_FLIGHT }, () => 'DEADLINE_EXCEEDED: the deadline passed before the HSM answered'));
   }, 30_000);
@@ -123,21 +121,21 @@ describe('crypto-gateway under overload and a hung HSM (real gRPC, SoftHSM2 and 
     ]);
     // The HSM is still hung: the calls ended because the gateway gave up on them, not because it answered.
     expect(Math.max(...settledAfter)).toBeGreaterThanOrEqual(OPERATION_LIMIT_MS - 50);
-    expect(await byId('blue')).toMatchObject({ queued: 0 });
+    expect(await http.cluster('blue')).toMatchObject({ queued: 0 });
   }, 30_000);
 
   it('opens the hung cluster\'s breaker from those timeouts, then serves every call from the other cluster', async () => {
     // Blue's calls keep timing out (the fault is still on) until its breaker has seen enough of them.
-    for (let round = 0; (await byId('blue')).breaker !== 'open'; round += 1) {
+    for (let round = 0; (await http.cluster('blue')).breaker !== 'open'; round += 1) {
       if (round === 10) throw new Error('blue\'s breaker did not open after 10 rounds of timeouts');
       await Promise.all(Array.from({ length: IN_FLIGHT }, encrypt));
     }
-    const blueBefore = (await byId('blue')).operations;
+    const blueBefore = (await http.cluster('blue')).operations;
 
     const outcomes = await Promise.all(Array.from({ length: 50 }, encrypt));
 
     expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-    expect((await byId('blue')).operations).toBe(blueBefore);
-    await setFaults('blue', {});
+    expect((await http.cluster('blue')).operations).toBe(blueBefore);
+    await http.setFaults('blue', {});
   }, 60_000);
 });

@@ -21,8 +21,9 @@ export interface GcmSealed {
 }
 
 const MAX_SIGNATURE_BYTES = 512;
-const NO_INPUT = Buffer.alloc(0);
 const MAX_MAC_BYTES = 64;
+/** The input of a job that takes none (C_GenerateRandom). */
+const NO_INPUT = Buffer.alloc(0);
 
 /**
  * The crypto operations of one session pool, each in one borrowed session, asynchronous
@@ -33,6 +34,12 @@ const MAX_MAC_BYTES = 64;
  */
 export class HsmCrypto {
   private readonly ivs = new RandomIvs(AesGcmMechanism.IV_BYTES);
+  /**
+   * Public keys read so far, by the cached handle they were read through: read once per key
+   * object (C_GetAttributeValue runs on the calling thread, a round trip on a networked HSM),
+   * and forgotten with the handle when the handle cache drops it.
+   */
+  private readonly publicKeys = new WeakMap<CachedKey, KeyObject>();
 
   constructor(
     readonly pool: SessionPool,
@@ -237,13 +244,6 @@ export class HsmCrypto {
   random(length: number, deadline?: number): Promise<Buffer> {
     return this.pool.run(async (session) => (await this.operate({ kind: 'random', session, input: NO_INPUT, outputBytes: length })).output ?? Buffer.alloc(0), deadline);
   }
-
-  /**
-   * Public keys read so far, by the cached handle they were read through: read once per key
-   * object (C_GetAttributeValue runs on the calling thread, a round trip on a networked HSM),
-   * and forgotten with the handle when the handle cache drops it.
-   */
-  private readonly publicKeys = new WeakMap<CachedKey, KeyObject>();
 
   /** The public key of an EC or RSA key pair. */
   publicKey(label: string, deadline?: number): Promise<KeyObject> {
